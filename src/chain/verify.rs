@@ -1,0 +1,450 @@
+//! Verification of a whole store against pinned keys.
+//!
+//! Every problem is collected as a finding with a stable code, the entry's sequence number
+//! and the object's key, so that one run reports all of them; the caller then picks the
+//! exit status. Keys found in the store are never consulted: only the trust set given by
+//! the user decides who may sign.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use tracing::debug;
+
+use super::dsse::SignatureStatus;
+use super::entry::{StoredEntry, load_entries};
+use crate::digest::{self, Sha256};
+use crate::keys::TrustSet;
+use crate::store::{Store, StoreError, layout};
+
+/// Stable problem codes. They appear in `verify --json` and in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemCode {
+    /// An entry's bytes were changed: its signature no longer verifies, or it cannot be read.
+    EntryModified,
+    /// An entry is missing between the first and the last.
+    EntryMissing,
+    /// An entry sits under another entry's sequence number (entries were reordered).
+    EntryMisplaced,
+    /// An entry is a copy of another entry.
+    EntryDuplicated,
+    /// An entry does not follow the entry stored before it: two histories exist.
+    ChainForked,
+    /// An entry is signed by no trusted key.
+    UntrustedSigner,
+    /// Every entry is signed by keys that are not trusted, in a consistent chain: the whole
+    /// history was re-signed.
+    HistoryResigned,
+    /// An entry is signed by a trusted key outside that key's validity window.
+    KeyOutsideValidity,
+    /// The chain is shorter than expected, or the expected head is gone.
+    ChainTruncated,
+    /// An artifact's bytes no longer match the digest its entry records.
+    ArtifactModified,
+    /// An artifact an entry records is not in the store.
+    ArtifactMissing,
+    /// An object that does not belong under `chain/`.
+    UnexpectedObject,
+}
+
+impl ProblemCode {
+    /// The kebab-case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::EntryModified => "entry-modified",
+            ProblemCode::EntryMissing => "entry-missing",
+            ProblemCode::EntryMisplaced => "entry-misplaced",
+            ProblemCode::EntryDuplicated => "entry-duplicated",
+            ProblemCode::ChainForked => "chain-forked",
+            ProblemCode::UntrustedSigner => "untrusted-signer",
+            ProblemCode::HistoryResigned => "history-resigned",
+            ProblemCode::KeyOutsideValidity => "key-outside-validity",
+            ProblemCode::ChainTruncated => "chain-truncated",
+            ProblemCode::ArtifactModified => "artifact-modified",
+            ProblemCode::ArtifactMissing => "artifact-missing",
+            ProblemCode::UnexpectedObject => "unexpected-object",
+        }
+    }
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What kind of problem.
+    pub code: ProblemCode,
+    /// The entry concerned, when there is one.
+    pub seq: Option<u64>,
+    /// The object concerned, as a key relative to the store's root.
+    pub path: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// What to expect beyond internal consistency.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// An entry hash known from earlier (a CI log, a checkpoint): it must still be in the
+    /// chain.
+    pub expect_head: Option<Sha256>,
+    /// The chain must hold at least this many entries.
+    pub min_length: Option<u64>,
+}
+
+/// The last entry of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Head {
+    /// Its sequence number.
+    pub seq: u64,
+    /// SHA-256 of its stored bytes.
+    pub hash: Sha256,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// True when no problem was found.
+    pub ok: bool,
+    /// Entries read.
+    pub entries: u64,
+    /// Distinct artifacts re-hashed.
+    pub artifacts: u64,
+    /// The last entry, if any.
+    pub head: Option<Head>,
+    /// Every problem found, by sequence number.
+    pub problems: Vec<Problem>,
+}
+
+/// Facts established about one entry, before links are checked.
+#[derive(Default, Clone, Copy)]
+struct EntryState {
+    /// Decoded, and signed by a trusted key whose signature verifies.
+    trusted: bool,
+    /// Its payload's sequence number is the one its key says.
+    in_place: bool,
+    /// Any problem was already reported for it.
+    flagged: bool,
+}
+
+/// Verifies every entry and artifact of `store` against `trust`.
+///
+/// # Errors
+///
+/// Store failures only; everything wrong with the evidence is a [`Problem`].
+pub fn verify(
+    store: &dyn Store,
+    trust: &TrustSet,
+    options: &VerifyOptions,
+) -> Result<Verification, StoreError> {
+    // 1. Read every object under chain/: entries, and anything else that does not belong.
+    let (entries, strays) = load_entries(store)?;
+    let mut problems: Vec<Problem> = strays.into_iter().map(stray_problem).collect();
+    let by_seq: BTreeMap<u64, &StoredEntry> = entries.iter().map(|e| (e.seq, e)).collect();
+
+    // 2. Each entry alone: decodes, signed by a trusted key within its window, in place.
+    let mut states: HashMap<u64, EntryState> = HashMap::new();
+    for entry in &entries {
+        let state = check_entry(entry, &by_seq, trust, &mut problems);
+        states.insert(entry.seq, state);
+    }
+
+    // 3. Gaps between the first possible entry and the last one present.
+    if let Some(last) = by_seq.keys().next_back() {
+        for seq in (0..*last).filter(|s| !by_seq.contains_key(s)) {
+            let message = format!("entry {seq} is missing: it was deleted");
+            problems.push(problem(
+                ProblemCode::EntryMissing,
+                seq,
+                layout::entry_key(seq),
+                message,
+            ));
+        }
+    }
+
+    // 4. Links: each sound entry must name the hash of the sound entry stored before it.
+    check_links(&entries, &by_seq, &states, &mut problems);
+    check_resigned(&entries, &by_seq, &states, &mut problems);
+
+    // 5. What the caller knew before: the expected head and length.
+    check_expectations(&entries, options, &mut problems);
+
+    // 6. Artifacts: each distinct digest re-hashed once.
+    let artifacts = check_artifacts(store, &entries, &mut problems)?;
+
+    problems.sort_by(|a, b| (a.seq, a.code, &a.path).cmp(&(b.seq, b.code, &b.path)));
+    let head = entries.last().map(|e| Head {
+        seq: e.seq,
+        hash: e.hash,
+    });
+    Ok(Verification {
+        ok: problems.is_empty(),
+        entries: entries.len() as u64,
+        artifacts,
+        head,
+        problems,
+    })
+}
+
+fn problem(code: ProblemCode, seq: u64, path: String, message: String) -> Problem {
+    Problem {
+        code,
+        seq: Some(seq),
+        path: Some(path),
+        message,
+    }
+}
+
+fn stray_problem(key: String) -> Problem {
+    let message = "this object is not a chain entry; chain/ holds nothing else".to_string();
+    Problem {
+        code: ProblemCode::UnexpectedObject,
+        seq: None,
+        path: Some(key),
+        message,
+    }
+}
+
+fn check_entry(
+    entry: &StoredEntry,
+    by_seq: &BTreeMap<u64, &StoredEntry>,
+    trust: &TrustSet,
+    problems: &mut Vec<Problem>,
+) -> EntryState {
+    let before = problems.len();
+    let mut report = |code, message: String| {
+        problems.push(problem(code, entry.seq, entry.key.clone(), message));
+    };
+
+    let (envelope, statement) = match &entry.content {
+        Ok(content) => content,
+        Err(why) => {
+            report(
+                ProblemCode::EntryModified,
+                format!("entry {} cannot be read: {why}", entry.seq),
+            );
+            return EntryState {
+                flagged: true,
+                ..EntryState::default()
+            };
+        }
+    };
+
+    // Signature: the first trusted key the envelope claims decides.
+    let mut trusted = false;
+    let claimed_trusted = envelope.key_ids().into_iter().find_map(|id| trust.get(&id));
+    match claimed_trusted {
+        None => {
+            let ids: Vec<String> = envelope.key_ids().iter().map(|k| k.to_string()).collect();
+            report(
+                ProblemCode::UntrustedSigner,
+                format!(
+                    "entry {} is signed by no trusted key (key ids: {})",
+                    entry.seq,
+                    ids.join(", ")
+                ),
+            );
+        }
+        Some(key) => match envelope.check(&key.key) {
+            SignatureStatus::Valid => {
+                trusted = true;
+                let time = statement.predicate.time;
+                if !key.valid_at(time) {
+                    report(
+                        ProblemCode::KeyOutsideValidity,
+                        format!(
+                            "entry {} was signed at {} by key {}, outside its validity window",
+                            entry.seq,
+                            time.to_rfc3339(),
+                            key.key.id()
+                        ),
+                    );
+                }
+            }
+            SignatureStatus::Invalid | SignatureStatus::Absent => report(
+                ProblemCode::EntryModified,
+                format!(
+                    "entry {}: the signature of trusted key {} does not verify; the entry was \
+                     changed after it was signed",
+                    entry.seq,
+                    key.key.id()
+                ),
+            ),
+        },
+    }
+
+    // Place: the payload's own sequence number must be the key's.
+    let claimed = statement.predicate.sequence;
+    let in_place = claimed == entry.seq;
+    if !in_place {
+        let copy_of = by_seq
+            .get(&claimed)
+            .filter(|other| other.hash == entry.hash);
+        let (code, message) = match copy_of {
+            Some(_) => (
+                ProblemCode::EntryDuplicated,
+                format!("entry {} is a copy of entry {claimed}", entry.seq),
+            ),
+            None => (
+                ProblemCode::EntryMisplaced,
+                format!(
+                    "the object of entry {} holds entry {claimed}: entries were reordered",
+                    entry.seq
+                ),
+            ),
+        };
+        report(code, message);
+    }
+
+    debug!(seq = entry.seq, trusted, in_place, "entry checked");
+    EntryState {
+        trusted,
+        in_place,
+        flagged: problems.len() > before,
+    }
+}
+
+/// Whether `entry` names `before` (the entry stored at the previous sequence number) as its
+/// predecessor; entry 0 must name none.
+fn follows(entry: &StoredEntry, before: Option<&StoredEntry>) -> bool {
+    let Some(statement) = entry.statement() else {
+        return false;
+    };
+    statement.predicate.previous == before.map(|b| b.hash)
+}
+
+fn check_links(
+    entries: &[StoredEntry],
+    by_seq: &BTreeMap<u64, &StoredEntry>,
+    states: &HashMap<u64, EntryState>,
+    problems: &mut Vec<Problem>,
+) {
+    for entry in entries {
+        let state = states[&entry.seq];
+        if !state.trusted || !state.in_place {
+            continue;
+        }
+        let before = match entry.seq.checked_sub(1) {
+            None => None,
+            Some(prev) => match by_seq.get(&prev) {
+                // A missing predecessor is already reported as a gap.
+                None => continue,
+                // A predecessor that is itself broken explains the broken link.
+                Some(_) if states[&prev].flagged => continue,
+                Some(b) => Some(*b),
+            },
+        };
+        if !follows(entry, before) {
+            let message = match before {
+                Some(b) => format!(
+                    "entry {} was chained after a different entry {} than the one stored \
+                     (stored entry hashes to {}): two histories exist",
+                    entry.seq, b.seq, b.hash
+                ),
+                None => format!(
+                    "entry {} names a predecessor, but it is the first entry",
+                    entry.seq
+                ),
+            };
+            problems.push(problem(
+                ProblemCode::ChainForked,
+                entry.seq,
+                entry.key.clone(),
+                message,
+            ));
+        }
+    }
+}
+
+/// Reports a history that is consistent but signed only by untrusted keys: someone with
+/// write access re-signed everything with a key of their own.
+fn check_resigned(
+    entries: &[StoredEntry],
+    by_seq: &BTreeMap<u64, &StoredEntry>,
+    states: &HashMap<u64, EntryState>,
+    problems: &mut Vec<Problem>,
+) {
+    let untrusted = |e: &&StoredEntry| e.statement().is_some() && !states[&e.seq].trusted;
+    if entries.is_empty() || !entries.iter().all(|e| untrusted(&e)) {
+        return;
+    }
+    let consistent = entries.iter().all(|e| {
+        let before = e.seq.checked_sub(1).and_then(|p| by_seq.get(&p).copied());
+        states[&e.seq].in_place && follows(e, before)
+    });
+    if consistent {
+        problems.push(Problem {
+            code: ProblemCode::HistoryResigned,
+            seq: None,
+            path: Some(layout::CHAIN.to_string()),
+            message: format!(
+                "all {} entries form a consistent chain signed only by untrusted keys: the \
+                 history was re-signed with another key",
+                entries.len()
+            ),
+        });
+    }
+}
+
+fn check_expectations(
+    entries: &[StoredEntry],
+    options: &VerifyOptions,
+    problems: &mut Vec<Problem>,
+) {
+    let length = entries.last().map_or(0, |e| e.seq + 1);
+    if let Some(min) = options.min_length.filter(|min| length < *min) {
+        problems.push(Problem {
+            code: ProblemCode::ChainTruncated,
+            seq: Some(length),
+            path: Some(layout::entry_key(length)),
+            message: format!("the chain holds {length} entries, fewer than the {min} expected"),
+        });
+    }
+    if let Some(expected) = options.expect_head {
+        if !entries.iter().any(|e| e.hash == expected) {
+            problems.push(Problem {
+                code: ProblemCode::ChainTruncated,
+                seq: Some(length),
+                path: Some(layout::CHAIN.to_string()),
+                message: format!(
+                    "no entry hashes to the expected head {expected}: the chain was cut back or \
+                     rewritten"
+                ),
+            });
+        }
+    }
+}
+
+/// Re-hashes every artifact the readable entries record. Returns how many were checked.
+fn check_artifacts(
+    store: &dyn Store,
+    entries: &[StoredEntry],
+    problems: &mut Vec<Problem>,
+) -> Result<u64, StoreError> {
+    let mut first_seen: BTreeMap<Sha256, u64> = BTreeMap::new();
+    for entry in entries {
+        for subject in entry
+            .statement()
+            .map(|s| s.subject.as_slice())
+            .unwrap_or_default()
+        {
+            first_seen.entry(subject.digest.sha256).or_insert(entry.seq);
+        }
+    }
+
+    for (digest, seq) in &first_seen {
+        let key = layout::artifact_key(digest);
+        let Some(reader) = store.open(&key)? else {
+            let message = format!("artifact {digest} of entry {seq} is not in the store");
+            problems.push(problem(ProblemCode::ArtifactMissing, *seq, key, message));
+            continue;
+        };
+        let (actual, _) = digest::hash_reader(reader).map_err(|source| StoreError::Io {
+            location: store.location(&key),
+            source,
+        })?;
+        if actual != *digest {
+            let message = format!("artifact of entry {seq} now hashes to {actual}, not {digest}");
+            problems.push(problem(ProblemCode::ArtifactModified, *seq, key, message));
+        }
+    }
+    Ok(first_seen.len() as u64)
+}

@@ -1,0 +1,143 @@
+//! Command-line definitions. Each flag that has an environment variable reads it when the
+//! flag is absent; `locker.toml` and defaults come after both (see [`crate::settings`]).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::ci::CiContext;
+use crate::digest::Sha256;
+use crate::ingest::ArtifactKind;
+
+/// Tamper-evident archive of CI security evidence: scan reports and image signatures are
+/// hash-chained, signed and stored write-once, and anyone holding the public key can prove
+/// later that nothing was added, removed, reordered or changed.
+///
+/// Exit status: 0 success; 1 the evidence failed a check; 2 usage, configuration or input
+/// error; 3 the store could not be reached or an I/O operation failed (worth a retry).
+#[derive(Debug, Parser)]
+#[command(name = "locker", version, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Settings file [default: ./locker.toml when it exists]
+    #[arg(long, global = true, env = "LOCKER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Store: a directory or s3://bucket/prefix [default: ./evidence]
+    #[arg(long, global = true, env = "LOCKER_STORE", value_name = "URL")]
+    pub store: Option<String>,
+
+    /// Signing key (PKCS#8 PEM, as written by `locker keygen`)
+    #[arg(long, global = true, env = "LOCKER_KEY", value_name = "PATH")]
+    pub key: Option<PathBuf>,
+
+    /// Public key that verification trusts (repeatable)
+    ///
+    /// The environment variable takes a comma-separated list. Keys found in the store are
+    /// never trusted.
+    #[arg(
+        long = "trusted-key",
+        global = true,
+        env = "LOCKER_TRUSTED_KEYS",
+        value_delimiter = ',',
+        value_name = "PATH"
+    )]
+    pub trusted_keys: Vec<PathBuf>,
+
+    /// Print one JSON object on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Log level on stderr: error, warn, info, debug or trace
+    #[arg(
+        long,
+        global = true,
+        env = "LOCKER_LOG",
+        default_value = "warn",
+        value_name = "LEVEL"
+    )]
+    pub log_level: String,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate an Ed25519 key pair: PATH (private, mode 0600) and PATH.pub
+    Keygen(KeygenArgs),
+    /// Write a commented locker.toml and prepare the store
+    Init(InitArgs),
+    /// Archive files as one signed entry appended to the chain
+    Push(PushArgs),
+    /// Check every entry and artifact of the store against trusted keys
+    Verify(VerifyArgs),
+    /// List the entries (read only; run `verify` to check them)
+    Log(LogArgs),
+}
+
+/// `locker keygen`
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key; the public key goes to PATH.pub
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Replace existing key files
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `locker init`
+#[derive(Debug, Args)]
+pub struct InitArgs {}
+
+/// `locker push`
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Reports, signatures or attachments to archive, as relative paths
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Read every file as this kind instead of detecting it
+    ///
+    /// `attachment` archives any file as is, without parsing it and whatever its size.
+    #[arg(long, value_enum, value_name = "K")]
+    pub kind: Option<ArtifactKind>,
+
+    /// Largest report to parse, e.g. 512MiB [default: 1GiB]
+    #[arg(long, env = "LOCKER_MAX_REPORT_SIZE", value_name = "SIZE")]
+    pub max_report_size: Option<bytesize::ByteSize>,
+
+    /// The entry's time (RFC 3339), e.g. the pipeline's own timestamp [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<DateTime<Utc>>,
+
+    /// CI context; detected from the environment, these flags override it.
+    #[command(flatten, next_help_heading = "CI context")]
+    pub ci: CiContext,
+}
+
+/// `locker verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// An entry hash known from earlier (a CI log); it must still be in the chain
+    #[arg(long, value_name = "HASH")]
+    pub expect_head: Option<Sha256>,
+
+    /// The chain must hold at least N entries
+    #[arg(long, value_name = "N")]
+    pub min_length: Option<u64>,
+}
+
+/// `locker log`
+#[derive(Debug, Args)]
+pub struct LogArgs {}

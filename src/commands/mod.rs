@@ -1,0 +1,39 @@
+//! One module per subcommand: glue between the command line, the settings and the library,
+//! with no logic of its own beyond presenting results.
+
+mod init;
+mod keygen;
+mod log;
+mod push;
+mod verify;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, ExitStatus};
+use crate::settings::Settings;
+
+/// Runs the command of `cli`, writing its results to `out`.
+///
+/// # Errors
+///
+/// Whatever the command fails with; the caller maps it to an exit status.
+pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+    let json = cli.global.json;
+    match &cli.command {
+        Command::Keygen(args) => keygen::run(args, json, out),
+        Command::Init(args) => init::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Push(args) => push::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Verify(args) => verify::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Log(args) => log::run(&Settings::resolve(&cli.global)?, args, json, out),
+    }
+}
+
+/// Writes `value` as one line of JSON.
+fn print_json(out: &mut dyn Write, value: &impl Serialize) -> Result<(), Error> {
+    serde_json::to_writer(&mut *out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}

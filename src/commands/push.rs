@@ -1,0 +1,167 @@
+//! `locker push`: archive files as one signed entry.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use chrono::Utc;
+use serde::Serialize;
+use tracing::{debug, info};
+
+use super::print_json;
+use crate::chain::{self, ArtifactRecord, EntryPredicate, RetryPolicy, Statement, ToolInfo};
+use crate::ci::CiContext;
+use crate::cli::PushArgs;
+use crate::digest::Sha256;
+use crate::error::{Error, ExitStatus};
+use crate::ingest::{self, IngestError, IngestOptions, Ingested};
+use crate::settings::Settings;
+use crate::store::{Created, Store, layout};
+
+/// What `push --json` prints.
+#[derive(Serialize)]
+struct PushOutput<'a> {
+    seq: u64,
+    hash: Sha256,
+    store: &'a str,
+    artifacts: Vec<PushedArtifact<'a>>,
+}
+
+#[derive(Serialize)]
+struct PushedArtifact<'a> {
+    #[serde(flatten)]
+    record: &'a ArtifactRecord,
+    /// `false` when identical bytes were already stored.
+    new: bool,
+}
+
+pub(super) fn run(
+    settings: &Settings,
+    args: &PushArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    // 1. Everything that can be wrong with the command is checked before anything is written.
+    let key = settings.signing_key()?;
+    let options = IngestOptions {
+        kind: args.kind,
+        max_report_size: args
+            .max_report_size
+            .map_or(settings.max_report_size, |s| s.as_u64()),
+    };
+    let files = read_all(args, &options)?;
+    let store = settings.open_store()?;
+
+    // 2. Artifacts first, so an entry never names an object that is not there yet.
+    let mut new = Vec::with_capacity(files.len());
+    for file in &files {
+        new.push(store_artifact(store.as_ref(), file)? == Created::New);
+    }
+    let public_key = key.public_key();
+    store.create(
+        &layout::public_key_key(key.id().as_str()),
+        public_key.to_pem().as_bytes(),
+    )?;
+
+    // 3. The entry, appended with a compare-and-swap on the next sequence number.
+    let records: Vec<ArtifactRecord> = files.iter().map(record).collect();
+    let ci = CiContext::from_env().overridden_by(&args.ci);
+    let time = args.time.unwrap_or_else(Utc::now);
+    let appended = chain::append(
+        store.as_ref(),
+        &key,
+        RetryPolicy::default(),
+        |seq, previous| {
+            Statement::new(EntryPredicate {
+                sequence: seq,
+                previous,
+                time,
+                ci: ci.clone(),
+                artifacts: records.clone(),
+                tool: ToolInfo::current(),
+            })
+        },
+    )?;
+
+    // 4. Tell the pipeline what was recorded.
+    let artifacts = records
+        .iter()
+        .zip(new)
+        .map(|(record, new)| PushedArtifact { record, new });
+    let output = PushOutput {
+        seq: appended.seq,
+        hash: appended.hash,
+        store: &settings.store,
+        artifacts: artifacts.collect(),
+    };
+    if json {
+        print_json(out, &output)?
+    } else {
+        print_text(out, &output)?
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Reads every file, refusing the whole push at the first bad one or a repeated name.
+fn read_all(args: &PushArgs, options: &IngestOptions) -> Result<Vec<Ingested>, Error> {
+    let mut names = HashSet::new();
+    let mut files = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let file = ingest::ingest(path, options)?;
+        if !names.insert(file.name.clone()) {
+            let problem = "given twice in one push".to_string();
+            return Err(IngestError {
+                path: path.display().to_string(),
+                problem,
+            }
+            .into());
+        }
+        debug!(name = %file.name, kind = file.reading.kind.as_str(), size = file.size, "read");
+        files.push(file);
+    }
+    Ok(files)
+}
+
+fn store_artifact(store: &dyn Store, file: &Ingested) -> Result<Created, Error> {
+    let key = layout::artifact_key(&file.sha256);
+    let created = match &file.bytes {
+        Some(bytes) => store.create(&key, bytes)?,
+        None => store.create_from_file(&key, &file.path, &file.sha256)?,
+    };
+    info!(name = %file.name, %key, new = created == Created::New, "artifact stored");
+    Ok(created)
+}
+
+fn record(file: &Ingested) -> ArtifactRecord {
+    ArtifactRecord {
+        name: file.name.clone(),
+        sha256: file.sha256,
+        size: file.size,
+        kind: file.reading.kind,
+        scan: file.reading.scan.clone(),
+        signature: file.reading.signature.clone(),
+    }
+}
+
+fn print_text(out: &mut dyn Write, output: &PushOutput) -> Result<(), Error> {
+    writeln!(
+        out,
+        "appended entry {} (sha256 {}) to {}",
+        output.seq, output.hash, output.store
+    )?;
+    for artifact in &output.artifacts {
+        let record = artifact.record;
+        let stored = if artifact.new {
+            ""
+        } else {
+            " (already stored)"
+        };
+        writeln!(
+            out,
+            "  {:<17} {}  {}{stored}",
+            record.kind.as_str(),
+            record.name,
+            super::log::describe_artifact(record)
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! Reading the files a pipeline hands to `push`: detect each file's kind, check that it is
+//! what it claims to be, and summarise it for the chain entry.
+//!
+//! Nothing here knows about stores. Reports are read whole (up to a configurable limit) and
+//! parsed into small structs holding only what an entry records; attachments are never
+//! parsed and are hashed as a stream, so their size is not bounded by memory.
+
+mod gitlab;
+mod sarif;
+mod signature;
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::digest::{self, Sha256};
+use crate::findings::SeverityCounts;
+
+pub use sarif::LevelCounts;
+pub use signature::{SignatureCheck, SignatureSummary, SignedSubject};
+
+/// Default largest report that `push` parses: 1 GiB.
+pub const DEFAULT_MAX_REPORT_SIZE: u64 = 1 << 30;
+
+/// What kind of evidence a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    /// A SARIF 2.1.0 log (Trivy, Grype, Semgrep, CodeQL, Checkov, Bandit ...).
+    Sarif,
+    /// A GitLab security report (container / dependency scanning, SAST, secret detection ...).
+    Gitlab,
+    /// Output of `cosign download signature`: one JSON object per signature.
+    CosignSignature,
+    /// A cosign simple-signing payload.
+    CosignPayload,
+    /// A Sigstore bundle, v0.1 to v0.3.
+    SigstoreBundle,
+    /// Any file, archived as is and never parsed.
+    Attachment,
+}
+
+impl ArtifactKind {
+    /// The kebab-case name used on the command line and in entries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Sarif => "sarif",
+            ArtifactKind::Gitlab => "gitlab",
+            ArtifactKind::CosignSignature => "cosign-signature",
+            ArtifactKind::CosignPayload => "cosign-payload",
+            ArtifactKind::SigstoreBundle => "sigstore-bundle",
+            ArtifactKind::Attachment => "attachment",
+        }
+    }
+}
+
+/// What a scan report says, in the few numbers an entry records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    /// Report format (`sarif`, `gitlab`).
+    pub format: String,
+    /// The format's version as declared by the file.
+    pub format_version: String,
+    /// GitLab's report type (`container_scanning`, `sast`, ...), when the format has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_type: Option<String>,
+    /// One summary per run (SARIF) or per report (GitLab).
+    pub runs: Vec<RunSummary>,
+    /// Runs that declared they did not complete (SARIF `executionSuccessful: false`, GitLab
+    /// `status: failure`).
+    pub failed_runs: u64,
+    /// Results over all runs.
+    pub results: u64,
+    /// Results over all runs, per severity.
+    pub by_severity: SeverityCounts,
+}
+
+/// One scanner run inside a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The scanner's name.
+    pub tool: String,
+    /// The scanner's version, when the report gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Whether the run declared success; `None` when the report does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successful: Option<bool>,
+    /// Results of this run.
+    pub results: u64,
+    /// Results of this run, per severity.
+    pub by_severity: SeverityCounts,
+    /// Results of this run, per SARIF level (SARIF only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_level: Option<LevelCounts>,
+}
+
+/// The kind-specific reading of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// The kind detected or asked for.
+    pub kind: ArtifactKind,
+    /// The scan summary, for reports.
+    pub scan: Option<ScanSummary>,
+    /// The signature summary, for signatures.
+    pub signature: Option<SignatureSummary>,
+}
+
+/// A file checked and summarised, ready to be stored.
+#[derive(Debug)]
+pub struct Ingested {
+    /// The name recorded in the entry: the path as given, relative, without `..`.
+    pub name: String,
+    /// Where to read the file.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content.
+    pub sha256: Sha256,
+    /// The content, for parsed reports; `None` for attachments, which are streamed.
+    pub bytes: Option<Vec<u8>>,
+    /// What the file is.
+    pub reading: Reading,
+}
+
+/// How to read the files of one push.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Read every file as this kind instead of detecting it.
+    pub kind: Option<ArtifactKind>,
+    /// Reports larger than this are refused (attachments are not limited).
+    pub max_report_size: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            kind: None,
+            max_report_size: DEFAULT_MAX_REPORT_SIZE,
+        }
+    }
+}
+
+/// Why a file cannot be archived. Always names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct IngestError {
+    /// The file, as given.
+    pub path: String,
+    /// What is wrong, and what to do about it where the user can act.
+    pub problem: String,
+}
+
+impl IngestError {
+    fn new(path: &Path, problem: impl Into<String>) -> IngestError {
+        IngestError {
+            path: path.display().to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Checks and summarises the file at `path`.
+///
+/// # Errors
+///
+/// [`IngestError`] naming the file when it is missing, not a regular file, badly named,
+/// too large to parse, or not a valid file of its kind.
+pub fn ingest(path: &Path, options: &IngestOptions) -> Result<Ingested, IngestError> {
+    let name = artifact_name(path)?;
+    let size = regular_file_size(path)?;
+
+    if options.kind == Some(ArtifactKind::Attachment) {
+        return ingest_attachment(path, name, size);
+    }
+
+    let bytes = read_report(path, size, options.max_report_size)?;
+    let reading = read_bytes(&bytes, options.kind).map_err(|p| IngestError::new(path, p))?;
+    Ok(Ingested {
+        name,
+        path: path.to_owned(),
+        size: bytes.len() as u64,
+        sha256: Sha256::of(&bytes),
+        bytes: Some(bytes),
+        reading,
+    })
+}
+
+/// Detects the kind of `bytes` (unless `kind` is given) and summarises them.
+///
+/// # Errors
+///
+/// A description of the problem, without the file name.
+pub fn read_bytes(bytes: &[u8], kind: Option<ArtifactKind>) -> Result<Reading, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("the file is empty".to_string());
+    }
+    let probe = Probe::read(bytes)?;
+    let kind = match kind {
+        Some(kind) => kind,
+        None => probe.detect()?,
+    };
+
+    let mut reading = Reading {
+        kind,
+        scan: None,
+        signature: None,
+    };
+    match kind {
+        ArtifactKind::Sarif => reading.scan = Some(sarif::summarize(bytes, &probe)?),
+        ArtifactKind::Gitlab => reading.scan = Some(gitlab::summarize(bytes)?),
+        ArtifactKind::CosignSignature => {
+            reading.signature = Some(signature::summarize_cosign_signatures(bytes)?)
+        }
+        ArtifactKind::CosignPayload => {
+            reading.signature = Some(signature::summarize_cosign_payload(bytes)?)
+        }
+        ArtifactKind::SigstoreBundle => {
+            reading.signature = Some(signature::summarize_bundle(bytes)?)
+        }
+        ArtifactKind::Attachment => {}
+    }
+    Ok(reading)
+}
+
+/// The name an artifact is recorded under: the path as given, which must be relative and
+/// stay inside the working directory.
+///
+/// # Errors
+///
+/// Absolute paths, paths with `..`, and names that are not UTF-8.
+pub fn artifact_name(path: &Path) -> Result<String, IngestError> {
+    let mut parts = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => parts.push(
+                part.to_str()
+                    .ok_or_else(|| IngestError::new(path, "the file name is not valid UTF-8"))?,
+            ),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                return Err(IngestError::new(
+                    path,
+                    "artifact names are recorded as given and must be relative paths without \
+                     `..`; run locker from a directory that contains the file",
+                ));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(IngestError::new(path, "not a file name"));
+    }
+    Ok(parts.join("/"))
+}
+
+fn regular_file_size(path: &Path) -> Result<u64, IngestError> {
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => IngestError::new(path, "no such file"),
+        _ => IngestError::new(path, format!("cannot read it: {e}")),
+    })?;
+    if meta.is_dir() {
+        return Err(IngestError::new(
+            path,
+            "is a directory; push the files inside it",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(IngestError::new(path, "not a regular file"));
+    }
+    Ok(meta.len())
+}
+
+fn ingest_attachment(path: &Path, name: String, size: u64) -> Result<Ingested, IngestError> {
+    let file =
+        File::open(path).map_err(|e| IngestError::new(path, format!("cannot read it: {e}")))?;
+    let (sha256, read) = digest::hash_reader(file)
+        .map_err(|e| IngestError::new(path, format!("cannot read it: {e}")))?;
+    if read != size {
+        return Err(IngestError::new(
+            path,
+            "the file changed size while it was being read",
+        ));
+    }
+    let reading = Reading {
+        kind: ArtifactKind::Attachment,
+        scan: None,
+        signature: None,
+    };
+    Ok(Ingested {
+        name,
+        path: path.to_owned(),
+        size,
+        sha256,
+        bytes: None,
+        reading,
+    })
+}
+
+fn read_report(path: &Path, size: u64, limit: u64) -> Result<Vec<u8>, IngestError> {
+    let too_large = || {
+        IngestError::new(
+            path,
+            format!(
+                "{} is larger than the report parse limit of {} (--max-report-size, \
+                 LOCKER_MAX_REPORT_SIZE); raise the limit, or archive the file unparsed with \
+                 --kind attachment",
+                bytesize::ByteSize(size),
+                bytesize::ByteSize(limit)
+            ),
+        )
+    };
+    if size > limit {
+        return Err(too_large());
+    }
+
+    let file =
+        File::open(path).map_err(|e| IngestError::new(path, format!("cannot read it: {e}")))?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| IngestError::new(path, format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The top-level fields that tell report formats apart. Everything else is skipped without
+/// being built, so probing costs one pass over the bytes and no allocation per value.
+#[derive(Deserialize)]
+struct Probe {
+    version: Option<serde_json::Value>,
+    #[serde(rename = "$schema")]
+    schema: Option<serde_json::Value>,
+    runs: Option<IgnoredAny>,
+    scan: Option<IgnoredAny>,
+    vulnerabilities: Option<IgnoredAny>,
+    #[serde(rename = "mediaType")]
+    media_type: Option<serde_json::Value>,
+    critical: Option<IgnoredAny>,
+    #[serde(rename = "Base64Signature")]
+    base64_signature: Option<IgnoredAny>,
+}
+
+impl Probe {
+    /// Reads the first JSON value of `bytes`. Only `cosign download signature` output may
+    /// hold several values (one per line); others are refused later by their own parser.
+    fn read(bytes: &[u8]) -> Result<Probe, String> {
+        let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<Probe>();
+        match values.next() {
+            Some(Ok(probe)) => Ok(probe),
+            Some(Err(e)) if e.is_data() => {
+                Err(format!("JSON, but not a JSON object as reports are ({e})"))
+            }
+            Some(Err(e)) if e.is_eof() => Err(format!("truncated JSON ({e})")),
+            Some(Err(e)) => Err(format!(
+                "not JSON ({e}); archive it with --kind attachment if it is meant to be kept as is"
+            )),
+            None => Err("the file is empty".to_string()),
+        }
+    }
+
+    fn text(value: &Option<serde_json::Value>) -> Option<&str> {
+        value.as_ref().and_then(|v| v.as_str())
+    }
+
+    fn detect(&self) -> Result<ArtifactKind, String> {
+        let schema_says_sarif = Self::text(&self.schema).is_some_and(|s| s.contains("sarif"));
+        let media_type = Self::text(&self.media_type).unwrap_or_default();
+
+        if self.runs.is_some() || schema_says_sarif {
+            Ok(ArtifactKind::Sarif)
+        } else if self.scan.is_some() && self.vulnerabilities.is_some() {
+            Ok(ArtifactKind::Gitlab)
+        } else if media_type.starts_with("application/vnd.dev.sigstore.bundle") {
+            Ok(ArtifactKind::SigstoreBundle)
+        } else if self.base64_signature.is_some() {
+            Ok(ArtifactKind::CosignSignature)
+        } else if self.critical.is_some() {
+            Ok(ArtifactKind::CosignPayload)
+        } else {
+            Err(
+                "JSON, but not a format locker reads (SARIF 2.1.0, GitLab security report, \
+                 cosign signature or payload, Sigstore bundle); archive it with --kind \
+                 attachment if it is meant to be kept as is"
+                    .to_string(),
+            )
+        }
+    }
+}
+
+/// Parses `bytes` as exactly one JSON document of type `T`, with messages that say which
+/// format was expected.
+fn parse_document<'a, T: Deserialize<'a>>(bytes: &'a [u8], format: &str) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_eof() {
+            format!("truncated {format} ({e})")
+        } else {
+            format!("not a valid {format} ({e})")
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_be_relative_and_inside() {
+        assert_eq!(
+            artifact_name(Path::new("./reports/a.sarif")).unwrap(),
+            "reports/a.sarif"
+        );
+        assert!(artifact_name(Path::new("/etc/passwd")).is_err());
+        assert!(artifact_name(Path::new("reports/../../a.sarif")).is_err());
+        assert!(artifact_name(Path::new(".")).is_err());
+    }
+
+    #[test]
+    fn junk_is_refused_with_a_reason() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"", "empty"),
+            (b"   \n", "empty"),
+            (b"\x00\x01\xff garbage", "not JSON"),
+            (b"[1, 2]", "not a JSON object"),
+            (br#"{"runs": [{"tool": "#, "truncated"),
+            (br#"{"hello": "world"}"#, "not a format locker reads"),
+        ];
+        for (bytes, expected) in cases {
+            let error = read_bytes(bytes, None).unwrap_err();
+            assert!(error.contains(expected), "{bytes:?}: {error}");
+        }
+    }
+}

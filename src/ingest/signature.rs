@@ -1,0 +1,290 @@
+//! Image and artifact signatures: cosign's signature download and simple-signing payload,
+//! and Sigstore bundles v0.1 to v0.3. Here they are read for what they sign; checking the
+//! signatures themselves is recorded separately in [`SignatureCheck`].
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+use super::parse_document;
+
+/// Sigstore bundle media types this reader knows.
+const BUNDLE_MEDIA_TYPES: [(&str, &str); 4] = [
+    (
+        "application/vnd.dev.sigstore.bundle+json;version=0.1",
+        "0.1",
+    ),
+    (
+        "application/vnd.dev.sigstore.bundle+json;version=0.2",
+        "0.2",
+    ),
+    (
+        "application/vnd.dev.sigstore.bundle+json;version=0.3",
+        "0.3",
+    ),
+    ("application/vnd.dev.sigstore.bundle.v0.3+json", "0.3"),
+];
+
+/// Simple-signing `critical.type` values.
+const SIMPLE_SIGNING_TYPES: [&str; 2] = [
+    "cosign container image signature",
+    "atomic container signature",
+];
+
+/// What a signature file signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureSummary {
+    /// `cosign-signature`, `cosign-payload` or `sigstore-bundle`.
+    pub format: String,
+    /// The bundle version, for Sigstore bundles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<String>,
+    /// Number of signatures in the file.
+    pub signatures: u64,
+    /// Each signed subject: an image, or an artifact, with its digest.
+    pub signed: Vec<SignedSubject>,
+    /// Whether the signatures were checked against a key.
+    pub check: SignatureCheck,
+}
+
+/// One signed subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedSubject {
+    /// The image reference or artifact name, when the signature names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `sha256:<hex>` (or another algorithm's prefix).
+    pub digest: String,
+}
+
+/// The outcome of checking a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureCheck {
+    /// No key was given to check the signature against.
+    NotChecked,
+}
+
+#[derive(Deserialize)]
+struct SimpleSigning {
+    critical: Critical,
+}
+
+#[derive(Deserialize)]
+struct Critical {
+    identity: Identity,
+    image: Image,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct Identity {
+    #[serde(rename = "docker-reference")]
+    docker_reference: String,
+}
+
+#[derive(Deserialize)]
+struct Image {
+    #[serde(rename = "docker-manifest-digest")]
+    docker_manifest_digest: String,
+}
+
+/// One line of `cosign download signature`.
+#[derive(Deserialize)]
+struct CosignSignature {
+    #[serde(rename = "Base64Signature")]
+    base64_signature: String,
+    #[serde(rename = "Payload")]
+    payload: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Bundle {
+    media_type: String,
+    message_signature: Option<MessageSignature>,
+    dsse_envelope: Option<BundleEnvelope>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageSignature {
+    message_digest: Option<MessageDigest>,
+    signature: String,
+}
+
+#[derive(Deserialize)]
+struct MessageDigest {
+    algorithm: String,
+    digest: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BundleEnvelope {
+    payload: String,
+    payload_type: String,
+    signatures: Vec<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct InTotoStatement {
+    subject: Vec<InTotoSubject>,
+}
+
+#[derive(Deserialize)]
+struct InTotoSubject {
+    name: Option<String>,
+    digest: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads a cosign simple-signing payload.
+pub(super) fn summarize_cosign_payload(bytes: &[u8]) -> Result<SignatureSummary, String> {
+    let payload: SimpleSigning = parse_document(bytes, "cosign simple-signing payload")?;
+    let signed = signed_image(payload)?;
+    Ok(SignatureSummary {
+        format: "cosign-payload".to_string(),
+        format_version: None,
+        signatures: 0,
+        signed: vec![signed],
+        check: SignatureCheck::NotChecked,
+    })
+}
+
+/// Reads `cosign download signature` output: one JSON object per line.
+pub(super) fn summarize_cosign_signatures(bytes: &[u8]) -> Result<SignatureSummary, String> {
+    let mut signed = Vec::new();
+    let stream = serde_json::Deserializer::from_slice(bytes).into_iter::<CosignSignature>();
+    for (index, line) in stream.enumerate() {
+        let entry =
+            line.map_err(|e| format!("signature {}: not a cosign signature ({e})", index + 1))?;
+        let context = |problem: String| format!("signature {}: {problem}", index + 1);
+        decode_base64(&entry.base64_signature, "Base64Signature").map_err(context)?;
+
+        let payload = decode_base64(&entry.payload, "Payload").map_err(context)?;
+        let simple: SimpleSigning =
+            parse_document(&payload, "cosign simple-signing payload").map_err(context)?;
+        signed.push(signed_image(simple).map_err(context)?);
+    }
+    if signed.is_empty() {
+        return Err("no signature in the file".to_string());
+    }
+    Ok(SignatureSummary {
+        format: "cosign-signature".to_string(),
+        format_version: None,
+        signatures: signed.len() as u64,
+        signed,
+        check: SignatureCheck::NotChecked,
+    })
+}
+
+/// Reads a Sigstore bundle.
+pub(super) fn summarize_bundle(bytes: &[u8]) -> Result<SignatureSummary, String> {
+    let bundle: Bundle = parse_document(bytes, "Sigstore bundle")?;
+    let version = BUNDLE_MEDIA_TYPES
+        .iter()
+        .find(|(media_type, _)| *media_type == bundle.media_type)
+        .map(|(_, version)| version.to_string())
+        .ok_or_else(|| {
+            format!(
+                "unsupported Sigstore bundle media type {:?}",
+                bundle.media_type
+            )
+        })?;
+
+    let (signatures, signed) = match (&bundle.message_signature, &bundle.dsse_envelope) {
+        (Some(message), None) => (1, vec![message_subject(message)?]),
+        (None, Some(envelope)) => (
+            envelope.signatures.len() as u64,
+            envelope_subjects(envelope)?,
+        ),
+        _ => {
+            return Err(
+                "a Sigstore bundle holds exactly one of messageSignature and dsseEnvelope".into(),
+            );
+        }
+    };
+    Ok(SignatureSummary {
+        format: "sigstore-bundle".to_string(),
+        format_version: Some(version),
+        signatures,
+        signed,
+        check: SignatureCheck::NotChecked,
+    })
+}
+
+fn signed_image(payload: SimpleSigning) -> Result<SignedSubject, String> {
+    let critical = payload.critical;
+    if !SIMPLE_SIGNING_TYPES.contains(&critical.kind.as_str()) {
+        return Err(format!("unknown simple-signing type {:?}", critical.kind));
+    }
+    let digest = critical.image.docker_manifest_digest;
+    check_digest(&digest)?;
+    Ok(SignedSubject {
+        name: Some(critical.identity.docker_reference),
+        digest,
+    })
+}
+
+fn message_subject(message: &MessageSignature) -> Result<SignedSubject, String> {
+    decode_base64(&message.signature, "messageSignature.signature")?;
+    let digest = message
+        .message_digest
+        .as_ref()
+        .ok_or("the message signature has no messageDigest, so what it signs is unknown")?;
+    let raw = decode_base64(&digest.digest, "messageDigest.digest")?;
+    let algorithm = match digest.algorithm.as_str() {
+        "SHA2_256" => "sha256",
+        "SHA2_384" => "sha384",
+        "SHA2_512" => "sha512",
+        other => return Err(format!("unknown message digest algorithm {other:?}")),
+    };
+    Ok(SignedSubject {
+        name: None,
+        digest: format!("{algorithm}:{}", hex::encode(raw)),
+    })
+}
+
+fn envelope_subjects(envelope: &BundleEnvelope) -> Result<Vec<SignedSubject>, String> {
+    if envelope.payload_type != "application/vnd.in-toto+json" {
+        return Err(format!(
+            "DSSE payload type {:?} is not in-toto",
+            envelope.payload_type
+        ));
+    }
+    let payload = decode_base64(&envelope.payload, "dsseEnvelope.payload")?;
+    let statement: InTotoStatement = parse_document(&payload, "in-toto statement")?;
+    let subjects: Vec<SignedSubject> = statement
+        .subject
+        .into_iter()
+        .filter_map(|s| {
+            let (algorithm, value) = s.digest.into_iter().next()?;
+            Some(SignedSubject {
+                name: s.name,
+                digest: format!("{algorithm}:{value}"),
+            })
+        })
+        .collect();
+    if subjects.is_empty() {
+        return Err("the in-toto statement has no subject with a digest".to_string());
+    }
+    Ok(subjects)
+}
+
+fn check_digest(digest: &str) -> Result<(), String> {
+    let valid = digest
+        .strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("{digest:?} is not a sha256 image digest"))
+    }
+}
+
+fn decode_base64(text: &str, field: &str) -> Result<Vec<u8>, String> {
+    STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("{field} is not base64 ({e})"))
+}

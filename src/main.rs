@@ -1,0 +1,37 @@
+//! `locker`: parse the command line, run one command, map its outcome to an exit status.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use locker::cli::Cli;
+use locker::commands;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global.log_level);
+
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let status = match commands::run(&cli, &mut out) {
+        Ok(status) => status,
+        Err(error) => {
+            let _ = out.flush();
+            eprintln!("error: {error}");
+            error.exit_status()
+        }
+    };
+    let _ = out.flush();
+    ExitCode::from(status.code())
+}
+
+/// Logs go to stderr, so that stdout carries only results.
+fn init_logging(level: &str) {
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
