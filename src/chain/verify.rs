@@ -398,18 +398,18 @@ fn check_expectations(
             message: format!("the chain holds {length} entries, fewer than the {min} expected"),
         });
     }
-    if let Some(expected) = options.expect_head {
-        if !entries.iter().any(|e| e.hash == expected) {
-            problems.push(Problem {
-                code: ProblemCode::ChainTruncated,
-                seq: Some(length),
-                path: Some(layout::CHAIN.to_string()),
-                message: format!(
-                    "no entry hashes to the expected head {expected}: the chain was cut back or \
-                     rewritten"
-                ),
-            });
-        }
+    if let Some(expected) = options.expect_head
+        && !entries.iter().any(|e| e.hash == expected)
+    {
+        problems.push(Problem {
+            code: ProblemCode::ChainTruncated,
+            seq: Some(length),
+            path: Some(layout::CHAIN.to_string()),
+            message: format!(
+                "no entry hashes to the expected head {expected}: the chain was cut back or \
+                 rewritten"
+            ),
+        });
     }
 }
 

@@ -307,8 +307,8 @@ fn read_report(path: &Path, size: u64, limit: u64) -> Result<Vec<u8>, IngestErro
                 "{} is larger than the report parse limit of {} (--max-report-size, \
                  LOCKER_MAX_REPORT_SIZE); raise the limit, or archive the file unparsed with \
                  --kind attachment",
-                bytesize::ByteSize(size),
-                bytesize::ByteSize(limit)
+                human_size(size),
+                human_size(limit)
             ),
         )
     };
@@ -326,6 +326,22 @@ fn read_report(path: &Path, size: u64, limit: u64) -> Result<Vec<u8>, IngestErro
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// A size in IEC units for messages (`10.0 KiB`).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// The top-level fields that tell report formats apart. Everything else is skipped without
