@@ -345,7 +345,9 @@ fn parse_limit_refuses_large_reports_but_not_attachments() {
     by_env
         .args(["push", "--key", "ci.key", &name])
         .env("LOCKER_MAX_REPORT_SIZE", "1KiB");
-    assert_eq!(by_env.status().unwrap().code(), Some(2));
+    let output = by_env.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("parse limit of 1.0 KiB"));
 
     ws.write("locker.toml", b"max_report_size = \"2KiB\"\n");
     let run = ws.run(&["push", "--key", "ci.key", &name]).expect(2);

@@ -126,10 +126,10 @@ pub(super) fn describe_artifact(record: &ArtifactRecord) -> String {
         } else {
             String::new()
         };
+        let results = super::count(scan.results, "result", "results");
         return format!(
-            "{}: {} results ({}){failed}",
+            "{}: {results} ({}){failed}",
             tools.join(", "),
-            scan.results,
             scan.by_severity
         );
     }

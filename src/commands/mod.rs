@@ -37,3 +37,8 @@ fn print_json(out: &mut dyn Write, value: &impl Serialize) -> Result<(), Error> 
     writeln!(out)?;
     Ok(())
 }
+
+/// `1 entry`, `2 entries`: a count for text output.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

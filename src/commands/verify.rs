@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::print_json;
+use super::{count, print_json};
 use crate::chain::{self, VerifyOptions};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, ExitStatus};
@@ -42,11 +42,11 @@ pub(super) fn run(
         let verdict = if verification.ok { "ok" } else { "FAILED" };
         writeln!(
             out,
-            "{verdict}: {} entries, {} artifacts checked against {} trusted key(s), {} problem(s); {head}",
-            verification.entries,
-            verification.artifacts,
-            trust.keys().len(),
-            verification.problems.len()
+            "{verdict}: {}, {} checked against {}, {}; {head}",
+            count(verification.entries, "entry", "entries"),
+            count(verification.artifacts, "artifact", "artifacts"),
+            count(trust.keys().len() as u64, "trusted key", "trusted keys"),
+            count(verification.problems.len() as u64, "problem", "problems"),
         )?;
     }
     Ok(if verification.ok {
