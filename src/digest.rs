@@ -1,7 +1,7 @@
 //! SHA-256 digests: the identity of every artifact and entry in the store.
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -49,7 +49,18 @@ impl Sha256 {
 /// # Errors
 ///
 /// Any read error of `reader`.
-pub fn hash_reader(mut reader: impl Read) -> io::Result<(Sha256, u64)> {
+pub fn hash_reader(reader: impl Read) -> io::Result<(Sha256, u64)> {
+    copy_hashing(reader, io::sink())
+}
+
+/// Copies `reader` into `writer` and hashes the bytes on the way, with bounded memory.
+///
+/// Returns the digest and the number of bytes copied.
+///
+/// # Errors
+///
+/// Any read or write error.
+pub fn copy_hashing(mut reader: impl Read, mut writer: impl Write) -> io::Result<(Sha256, u64)> {
     let mut hasher = sha2::Sha256::new();
     let mut buffer = vec![0u8; STREAM_BUFFER];
     let mut total = 0u64;
@@ -61,25 +72,10 @@ pub fn hash_reader(mut reader: impl Read) -> io::Result<(Sha256, u64)> {
             Err(e) => return Err(e),
         };
         hasher.update(&buffer[..n]);
+        writer.write_all(&buffer[..n])?;
         total += n as u64;
     }
     Ok((Sha256(hasher.finalize().into()), total))
-}
-
-/// A hasher fed incrementally, for copies that hash as they go.
-#[derive(Default)]
-pub struct Hasher(sha2::Sha256);
-
-impl Hasher {
-    /// Adds `bytes` to the digest.
-    pub fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-
-    /// The digest of everything added.
-    pub fn finish(self) -> Sha256 {
-        Sha256(self.0.finalize().into())
-    }
 }
 
 /// Why a string is not a SHA-256 digest.

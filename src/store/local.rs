@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Created, ObjectInfo, Store, StoreError};
-use crate::digest::{Hasher, STREAM_BUFFER, Sha256};
+use crate::digest::{self, Sha256};
 
 /// Scratch directory for files not yet linked into place.
 const SCRATCH: &str = "tmp";
@@ -212,21 +212,9 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<ObjectInfo>) -> io::Result<()> 
 
 /// Copies `source` into `target`, fsyncs it and returns the digest of what was copied.
 fn copy_hashing(source: &Path, mut target: File) -> io::Result<Sha256> {
-    let mut input = File::open(source)?;
-    let mut hasher = Hasher::default();
-    let mut buffer = vec![0u8; STREAM_BUFFER];
-    loop {
-        let n = match input.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buffer[..n]);
-        target.write_all(&buffer[..n])?;
-    }
+    let (digest, _) = digest::copy_hashing(File::open(source)?, &mut target)?;
     target.sync_all()?;
-    Ok(hasher.finish())
+    Ok(digest)
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
