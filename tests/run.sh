@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/evidence-locker"
+cache="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/evidence-locker"
 venv="${LOCKER_TEST_VENV:-$cache/test-venv}"
 
 if ! "$venv/bin/python" -c 'import securesystemslib, cryptography' 2>/dev/null; then
