@@ -68,6 +68,96 @@ pub struct GlobalArgs {
         value_name = "LEVEL"
     )]
     pub log_level: String,
+
+    /// How S3 stores are reached and written.
+    #[command(flatten, next_help_heading = "S3 store")]
+    pub s3: S3Args,
+}
+
+/// Server-side encryption algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+pub enum SseArg {
+    /// SSE-S3: keys managed by the service
+    #[value(name = "aes256")]
+    #[serde(rename = "aes256")]
+    Aes256,
+    /// SSE-KMS: keys in KMS (see --sse-kms-key-id)
+    #[value(name = "aws:kms")]
+    #[serde(rename = "aws:kms")]
+    Kms,
+}
+
+/// S3 options; each also has a key under `[s3]` in locker.toml.
+#[derive(Debug, Default, Args)]
+pub struct S3Args {
+    /// Endpoint of an S3-compatible server (AWS_ENDPOINT_URL is read too)
+    #[arg(
+        long = "s3-endpoint",
+        global = true,
+        env = "LOCKER_S3_ENDPOINT",
+        value_name = "URL"
+    )]
+    pub endpoint: Option<String>,
+
+    /// Path-style addressing [default: true for IP-address and localhost endpoints]
+    #[arg(
+        long = "s3-path-style",
+        global = true,
+        env = "LOCKER_S3_PATH_STYLE",
+        value_name = "BOOL"
+    )]
+    pub path_style: Option<bool>,
+
+    /// Server-side encryption of every object [default: aes256]
+    #[arg(
+        long,
+        global = true,
+        env = "LOCKER_SSE",
+        value_enum,
+        value_name = "ALGORITHM"
+    )]
+    pub sse: Option<SseArg>,
+
+    /// KMS key id for --sse aws:kms [default: the account's S3 KMS key]
+    #[arg(
+        long = "sse-kms-key-id",
+        global = true,
+        env = "LOCKER_SSE_KMS_KEY_ID",
+        value_name = "ID"
+    )]
+    pub kms_key_id: Option<String>,
+
+    /// Object Lock mode for every object written (needs --object-lock-days or -until)
+    #[arg(
+        long = "object-lock-mode",
+        global = true,
+        env = "LOCKER_OBJECT_LOCK_MODE",
+        value_enum,
+        value_name = "MODE"
+    )]
+    pub lock_mode: Option<crate::store::s3::LockMode>,
+
+    /// Object Lock retention, in days from each write
+    #[arg(
+        long = "object-lock-days",
+        global = true,
+        env = "LOCKER_OBJECT_LOCK_DAYS",
+        value_name = "DAYS"
+    )]
+    pub lock_days: Option<u32>,
+
+    /// Object Lock retention until this date (RFC 3339)
+    #[arg(
+        long = "object-lock-until",
+        global = true,
+        env = "LOCKER_OBJECT_LOCK_UNTIL",
+        value_name = "TIME"
+    )]
+    pub lock_until: Option<DateTime<Utc>>,
+
+    /// Seconds before a store request is abandoned with exit status 3 [default: 30]
+    #[arg(long, global = true, env = "LOCKER_TIMEOUT", value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 /// The commands.
@@ -136,6 +226,10 @@ pub struct VerifyArgs {
     /// The chain must hold at least N entries
     #[arg(long, value_name = "N")]
     pub min_length: Option<u64>,
+
+    /// Also check that every chain object is still under Object Lock retention (S3)
+    #[arg(long)]
+    pub check_retention: bool,
 }
 
 /// `locker log`

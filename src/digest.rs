@@ -78,6 +78,22 @@ pub fn copy_hashing(mut reader: impl Read, mut writer: impl Write) -> io::Result
     Ok((Sha256(hasher.finalize().into()), total))
 }
 
+/// A hasher fed incrementally, for data that arrives in pieces.
+#[derive(Default)]
+pub struct Hasher(sha2::Sha256);
+
+impl Hasher {
+    /// Adds `bytes` to the digest.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest of everything added.
+    pub fn finish(self) -> Sha256 {
+        Sha256(self.0.finalize().into())
+    }
+}
+
 /// Why a string is not a SHA-256 digest.
 #[derive(Debug, thiserror::Error)]
 #[error("not a SHA-256 digest (expected 64 hex characters): {0:?}")]

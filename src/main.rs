@@ -28,7 +28,14 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr, so that stdout carries only results.
 fn init_logging(level: &str) {
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("warn"));
+    // The AWS SDK warns at every fallback of its region chain; keep that out of plain runs.
+    let quiet_sdk = if level.contains('=') {
+        String::new()
+    } else {
+        ",aws_config=error".into()
+    };
+    let filter = EnvFilter::try_new(format!("{level}{quiet_sdk}"))
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_writer(io::stderr)
         .with_env_filter(filter)

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, S3Args, SseArg};
 use crate::ingest::DEFAULT_MAX_REPORT_SIZE;
 use crate::keys::{KeyError, PublicKey, SigningKey, TrustSet, TrustedKey};
+use crate::store::s3::{Encryption, LockMode, RetainUntil, Retention, S3Options};
 use crate::store::{self, Store, StoreError};
 
 /// The default settings file, looked for in the working directory.
@@ -48,6 +49,35 @@ pub struct ConfigFile {
     /// Keys verification trusts, with optional validity windows.
     #[serde(default)]
     pub trusted_keys: Vec<TrustedKeyConfig>,
+    /// S3 options.
+    #[serde(default)]
+    pub s3: S3Config,
+}
+
+/// `[s3]` in `locker.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint of an S3-compatible server.
+    pub endpoint: Option<String>,
+    /// Path-style addressing.
+    pub path_style: Option<bool>,
+    /// `aes256` or `aws:kms`.
+    pub sse: Option<SseArg>,
+    /// KMS key id.
+    pub kms_key_id: Option<String>,
+    /// `governance` or `compliance`.
+    pub object_lock_mode: Option<LockMode>,
+    /// Retention in days from each write.
+    pub object_lock_days: Option<u32>,
+    /// Retention until a date.
+    pub object_lock_until: Option<DateTime<Utc>>,
+    /// Request timeout in seconds.
+    pub timeout_seconds: Option<u64>,
+    /// Files above this size are uploaded in parts.
+    pub multipart_threshold: Option<String>,
+    /// Size of each part.
+    pub part_size: Option<String>,
 }
 
 /// A trusted key in `locker.toml`.
@@ -77,6 +107,8 @@ pub struct Settings {
     pub max_report_size: u64,
     /// The settings file used, if any.
     pub config_file: Option<PathBuf>,
+    /// How S3 stores are reached and written.
+    pub s3: S3Options,
 }
 
 impl Settings {
@@ -115,7 +147,16 @@ impl Settings {
             })
             .collect();
 
+        let s3 = resolve_s3(&global.s3, file.s3).map_err(|message| match &config_file {
+            Some(path) => SettingsError::File {
+                path: path.clone(),
+                message,
+            },
+            None => SettingsError::Missing(message),
+        })?;
+
         Ok(Settings {
+            s3,
             store,
             key: global.key.clone().or_else(|| file.key.map(relative)),
             trusted_key_paths: global.trusted_keys.clone(),
@@ -131,7 +172,7 @@ impl Settings {
     ///
     /// An unusable store address.
     pub fn open_store(&self) -> Result<Box<dyn Store>, StoreError> {
-        store::open(&self.store)
+        store::open(&self.store, &self.s3)
     }
 
     /// Loads the signing key.
@@ -221,6 +262,46 @@ fn load_config(named: Option<&Path>) -> Result<(Option<PathBuf>, ConfigFile), Se
     Ok((Some(path), file))
 }
 
+/// S3 options: each flag (or its environment variable) over the `[s3]` table.
+fn resolve_s3(flags: &S3Args, file: S3Config) -> Result<S3Options, String> {
+    let defaults = S3Options::default();
+    let encryption = match flags.sse.or(file.sse) {
+        None | Some(SseArg::Aes256) => Encryption::S3,
+        Some(SseArg::Kms) => Encryption::Kms(flags.kms_key_id.clone().or(file.kms_key_id)),
+    };
+
+    let mode = flags.lock_mode.or(file.object_lock_mode);
+    let until = match (
+        flags.lock_days.or(file.object_lock_days),
+        flags.lock_until.or(file.object_lock_until),
+    ) {
+        (Some(_), Some(_)) => return Err("give object-lock days or an until date, not both".into()),
+        (Some(days), None) => Some(RetainUntil::Days(days)),
+        (None, Some(date)) => Some(RetainUntil::Date(date)),
+        (None, None) => None,
+    };
+    let retention = match (mode, until) {
+        (Some(mode), Some(until)) => Some(Retention { mode, until }),
+        (None, None) => None,
+        _ => return Err("Object Lock needs both a mode and a retention (days or until)".into()),
+    };
+
+    let size = |text: Option<String>, default: u64| text.map_or(Ok(default), |t| parse_size(&t));
+    let timeout = flags
+        .timeout
+        .or(file.timeout_seconds)
+        .map_or(defaults.timeout, std::time::Duration::from_secs);
+    Ok(S3Options {
+        endpoint: flags.endpoint.clone().or(file.endpoint),
+        path_style: flags.path_style.or(file.path_style),
+        encryption,
+        retention,
+        multipart_threshold: size(file.multipart_threshold, defaults.multipart_threshold)?,
+        part_size: size(file.part_size, defaults.part_size)?.max(5 << 20),
+        timeout,
+    })
+}
+
 /// Parses a size such as `512MiB` or `1GB`.
 ///
 /// # Errors
@@ -229,5 +310,5 @@ fn load_config(named: Option<&Path>) -> Result<(Option<PathBuf>, ConfigFile), Se
 pub fn parse_size(text: &str) -> Result<u64, String> {
     text.parse::<bytesize::ByteSize>()
         .map(|s| s.as_u64())
-        .map_err(|e| format!("max_report_size {text:?} is not a size like 512MiB ({e})"))
+        .map_err(|e| format!("{text:?} is not a size like 512MiB ({e})"))
 }

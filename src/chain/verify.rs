@@ -14,7 +14,7 @@ use super::dsse::SignatureStatus;
 use super::entry::{StoredEntry, load_entries};
 use crate::digest::{self, Sha256};
 use crate::keys::TrustSet;
-use crate::store::{Store, StoreError, layout};
+use crate::store::{ObjectVersion, Store, StoreError, layout};
 
 /// Stable problem codes. They appear in `verify --json` and in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -45,6 +45,14 @@ pub enum ProblemCode {
     ArtifactMissing,
     /// An object that does not belong under `chain/`.
     UnexpectedObject,
+    /// A chain or artifact key has more than one version: it was overwritten.
+    ObjectRewritten,
+    /// A chain or artifact key carries a delete marker: it was deleted.
+    ObjectDeleted,
+    /// A chain object is no longer under Object Lock retention.
+    RetentionExpired,
+    /// A chain object was never under Object Lock retention.
+    RetentionMissing,
 }
 
 impl ProblemCode {
@@ -63,6 +71,10 @@ impl ProblemCode {
             ProblemCode::ArtifactModified => "artifact-modified",
             ProblemCode::ArtifactMissing => "artifact-missing",
             ProblemCode::UnexpectedObject => "unexpected-object",
+            ProblemCode::ObjectRewritten => "object-rewritten",
+            ProblemCode::ObjectDeleted => "object-deleted",
+            ProblemCode::RetentionExpired => "retention-expired",
+            ProblemCode::RetentionMissing => "retention-missing",
         }
     }
 }
@@ -88,6 +100,8 @@ pub struct VerifyOptions {
     pub expect_head: Option<Sha256>,
     /// The chain must hold at least this many entries.
     pub min_length: Option<u64>,
+    /// Every chain object must still be under Object Lock retention.
+    pub check_retention: bool,
 }
 
 /// The last entry of the chain.
@@ -169,6 +183,12 @@ pub fn verify(
 
     // 6. Artifacts: each distinct digest re-hashed once.
     let artifacts = check_artifacts(store, &entries, &mut problems)?;
+
+    // 7. On versioned stores: no key written twice or deleted; retention still in force.
+    check_versions(store, &entries, &mut problems)?;
+    if options.check_retention {
+        check_retention(store, &entries, &mut problems)?;
+    }
 
     problems.sort_by(|a, b| (a.seq, a.code, &a.path).cmp(&(b.seq, b.code, &b.path)));
     let head = entries.last().map(|e| Head {
@@ -419,16 +439,7 @@ fn check_artifacts(
     entries: &[StoredEntry],
     problems: &mut Vec<Problem>,
 ) -> Result<u64, StoreError> {
-    let mut first_seen: BTreeMap<Sha256, u64> = BTreeMap::new();
-    for entry in entries {
-        for subject in entry
-            .statement()
-            .map(|s| s.subject.as_slice())
-            .unwrap_or_default()
-        {
-            first_seen.entry(subject.digest.sha256).or_insert(entry.seq);
-        }
-    }
+    let first_seen = artifact_first_seen(entries);
 
     for (digest, seq) in &first_seen {
         let key = layout::artifact_key(digest);
@@ -447,4 +458,110 @@ fn check_artifacts(
         }
     }
     Ok(first_seen.len() as u64)
+}
+
+/// Reports chain and artifact keys with more than one version or with a delete marker. In a
+/// write-once store each key has exactly one version, so anything else is tampering (or a
+/// server that ignored a conditional write).
+fn check_versions(
+    store: &dyn Store,
+    entries: &[StoredEntry],
+    problems: &mut Vec<Problem>,
+) -> Result<(), StoreError> {
+    let first_seen = artifact_first_seen(entries);
+    for prefix in [layout::CHAIN, layout::OBJECTS] {
+        let Some(versions) = store.versions(prefix)? else {
+            return Ok(());
+        };
+        let mut by_key: BTreeMap<&str, Vec<&ObjectVersion>> = BTreeMap::new();
+        for version in &versions {
+            by_key
+                .entry(version.key.as_str())
+                .or_default()
+                .push(version);
+        }
+        for (key, versions) in by_key {
+            let seq = layout::parse_entry_key(key).or_else(|| {
+                layout::parse_artifact_key(key).and_then(|d| first_seen.get(&d).copied())
+            });
+            let ids = |markers: bool| -> Vec<&str> {
+                versions
+                    .iter()
+                    .filter(|v| v.delete_marker == markers)
+                    .map(|v| v.version_id.as_str())
+                    .collect()
+            };
+            let (markers, kept) = (ids(true), ids(false));
+            let path = Some(key.to_string());
+            if !markers.is_empty() {
+                let message = format!("{key} was deleted (delete marker {})", markers.join(", "));
+                let code = ProblemCode::ObjectDeleted;
+                problems.push(Problem {
+                    code,
+                    seq,
+                    path: path.clone(),
+                    message,
+                });
+            }
+            if kept.len() > 1 {
+                let message = format!(
+                    "{key} was written {} times (versions {})",
+                    kept.len(),
+                    kept.join(", ")
+                );
+                problems.push(Problem {
+                    code: ProblemCode::ObjectRewritten,
+                    seq,
+                    path,
+                    message,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reports chain objects whose Object Lock retention has ended or never existed.
+fn check_retention(
+    store: &dyn Store,
+    entries: &[StoredEntry],
+    problems: &mut Vec<Problem>,
+) -> Result<(), StoreError> {
+    let now = chrono::Utc::now();
+    for entry in entries {
+        let Some(until) = store.retention_until(&entry.key)? else {
+            return Err(StoreError::Config(
+                "--check-retention needs a store with Object Lock (S3); this store has none".into(),
+            ));
+        };
+        let seq = entry.seq;
+        let (code, message) = match until {
+            Some(date) if date > now => continue,
+            Some(date) => (
+                ProblemCode::RetentionExpired,
+                format!("entry {seq}: its retention ended {}", date.to_rfc3339()),
+            ),
+            None => (
+                ProblemCode::RetentionMissing,
+                format!("entry {seq} is not under Object Lock retention"),
+            ),
+        };
+        problems.push(problem(code, seq, entry.key.clone(), message));
+    }
+    Ok(())
+}
+
+/// For each artifact digest, the first entry that records it.
+fn artifact_first_seen(entries: &[StoredEntry]) -> BTreeMap<Sha256, u64> {
+    let mut first_seen = BTreeMap::new();
+    for entry in entries {
+        let subjects = entry
+            .statement()
+            .map(|s| s.subject.as_slice())
+            .unwrap_or_default();
+        for subject in subjects {
+            first_seen.entry(subject.digest.sha256).or_insert(entry.seq);
+        }
+    }
+    first_seen
 }

@@ -15,7 +15,7 @@ use crate::digest::Sha256;
 use crate::error::{Error, ExitStatus};
 use crate::ingest::{self, IngestError, IngestOptions, Ingested};
 use crate::settings::Settings;
-use crate::store::{Created, Store, layout};
+use crate::store::{Created, Store, StoreError, layout};
 
 /// What `push --json` prints.
 #[derive(Serialize)]
@@ -50,6 +50,9 @@ pub(super) fn run(
     };
     let files = read_all(args, &options)?;
     let store = settings.open_store()?;
+    if !store.conditional_writes_enforced()? {
+        return Err(StoreError::ConditionalWritesIgnored(store.location("")).into());
+    }
 
     // 2. Artifacts first, so an entry never names an object that is not there yet.
     let mut new = Vec::with_capacity(files.len());

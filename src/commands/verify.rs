@@ -21,6 +21,7 @@ pub(super) fn run(
     let options = VerifyOptions {
         expect_head: args.expect_head,
         min_length: args.min_length,
+        check_retention: args.check_retention,
     };
     let verification = chain::verify(store.as_ref(), &trust, &options)?;
 

@@ -6,11 +6,14 @@
 //! the next sequence number finds the key taken and retries).
 
 mod local;
+pub mod s3;
 
 use std::io::Read;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 pub use local::LocalStore;
+pub use s3::{S3Options, S3Store};
 
 use crate::digest::Sha256;
 use crate::error::ExitStatus;
@@ -83,6 +86,19 @@ pub struct ObjectInfo {
     pub size: u64,
 }
 
+/// One version of an object in a versioned store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    /// Key relative to the store's root.
+    pub key: String,
+    /// The version id.
+    pub version_id: String,
+    /// Whether this is the current version.
+    pub latest: bool,
+    /// Whether this version is a delete marker.
+    pub delete_marker: bool,
+}
+
 /// Errors of a store operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -97,6 +113,24 @@ pub enum StoreError {
     /// The store address is not usable.
     #[error("{0}")]
     Config(String),
+    /// A request to a remote store failed.
+    #[error("{location}: {message}")]
+    Remote {
+        /// The object or bucket involved.
+        location: String,
+        /// What happened and what to try.
+        message: String,
+        /// The exit status it deserves.
+        status: ExitStatus,
+    },
+    /// The store does not enforce create-if-absent writes, so appends could fork the chain.
+    #[error(
+        "{0}: the store does not enforce conditional writes (If-None-Match: *), so two \
+         pushes could both write the same entry and fork the chain; refusing to append. \
+         Use a store that enforces them (AWS S3, or an unversioned bucket on Ceph RGW); \
+         `locker doctor` shows the store's posture"
+    )]
+    ConditionalWritesIgnored(String),
     /// A file being archived changed between hashing and copying.
     #[error(
         "{path}: the file changed while it was being archived; push it again once it is complete"
@@ -111,7 +145,8 @@ impl StoreError {
     /// The exit status: 2 for a bad store address, 3 for everything worth a retry.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            StoreError::Config(_) => ExitStatus::Usage,
+            StoreError::Config(_) | StoreError::ConditionalWritesIgnored(_) => ExitStatus::Usage,
+            StoreError::Remote { status, .. } => *status,
             StoreError::Io { .. } | StoreError::SourceChanged { .. } => ExitStatus::Unavailable,
         }
     }
@@ -169,18 +204,46 @@ pub trait Store: Send + Sync {
     ///
     /// Listing failures.
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError>;
+
+    /// Every version (and delete marker) of the objects under `prefix`, or `None` when the
+    /// store does not keep versions.
+    ///
+    /// # Errors
+    ///
+    /// Listing failures.
+    fn versions(&self, _prefix: &str) -> Result<Option<Vec<ObjectVersion>>, StoreError> {
+        Ok(None)
+    }
+
+    /// Whether a second create-if-absent of one key is refused, probed live where the store
+    /// is remote.
+    ///
+    /// # Errors
+    ///
+    /// Request failures.
+    fn conditional_writes_enforced(&self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    /// The Object Lock retain-until date of `key`'s current version (`Some(None)`: none),
+    /// or `None` when the store has no retention.
+    ///
+    /// # Errors
+    ///
+    /// Request failures.
+    fn retention_until(&self, _key: &str) -> Result<Option<Option<DateTime<Utc>>>, StoreError> {
+        Ok(None)
+    }
 }
 
-/// Opens the store at `url`: a directory path, or `s3://bucket/prefix`.
+/// Opens the store at `url`: a directory path, or `s3://bucket/prefix` with `s3` options.
 ///
 /// # Errors
 ///
 /// [`StoreError::Config`] for an address that cannot be used.
-pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
+pub fn open(url: &str, s3: &S3Options) -> Result<Box<dyn Store>, StoreError> {
     if url.starts_with("s3://") {
-        return Err(StoreError::Config(format!(
-            "{url}: S3 stores are not available in this build; use a directory store"
-        )));
+        return Ok(Box::new(S3Store::open(url, s3.clone())?));
     }
     if url.is_empty() {
         return Err(StoreError::Config("the store address is empty".to_string()));
