@@ -173,6 +173,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// List the entries (read only; run `verify` to check them)
     Log(LogArgs),
+    /// Check that the store is versioned, encrypted, locked, private and write-once
+    Doctor(DoctorArgs),
 }
 
 /// `locker keygen`
@@ -231,6 +233,10 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub check_retention: bool,
 }
+
+/// `locker doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {}
 
 /// `locker log`
 #[derive(Debug, Args)]

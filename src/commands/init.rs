@@ -10,7 +10,8 @@ use super::print_json;
 use crate::cli::InitArgs;
 use crate::error::{Error, ExitStatus};
 use crate::settings::{CONFIG_FILE, Settings, SettingsError};
-use crate::store::{Created, layout};
+use crate::store::posture;
+use crate::store::{S3Store, StoreError, layout};
 
 /// The settings file written by `init`; every key is documented.
 const TEMPLATE: &str = include_str!("../../examples/locker.toml");
@@ -27,24 +28,26 @@ pub(super) fn run(
         .unwrap_or_else(|| CONFIG_FILE.into());
     let wrote_config = write_config(&config_path, &settings.store)?;
 
-    let store = settings.open_store()?;
-    let mut published_key = None;
-    if settings.key.is_some() {
-        let key = settings.signing_key()?;
-        let stored = store.create(
-            &layout::public_key_key(key.id().as_str()),
-            key.public_key().to_pem().as_bytes(),
-        )?;
-        published_key = Some((key.id().to_string(), stored == Created::New));
-    }
-    if !settings.store.starts_with("s3://") {
+    let mut done = Vec::new();
+    if settings.store.starts_with("s3://") {
+        done = posture::create_bucket(&S3Store::open(&settings.store, settings.s3.clone())?)?;
+    } else {
         for dir in [layout::CHAIN, layout::OBJECTS, layout::KEYS] {
             let path = Path::new(&settings.store).join(dir);
-            fs::create_dir_all(&path).map_err(|source| crate::store::StoreError::Io {
+            fs::create_dir_all(&path).map_err(|source| StoreError::Io {
                 location: path.display().to_string(),
                 source,
             })?;
         }
+    }
+
+    let store = settings.open_store()?;
+    let mut published_key = None;
+    if settings.key.is_some() {
+        let key = settings.signing_key()?;
+        let pem = key.public_key().to_pem();
+        store.create(&layout::public_key_key(key.id().as_str()), pem.as_bytes())?;
+        published_key = Some(key.id().to_string());
     }
 
     if json {
@@ -54,7 +57,8 @@ pub(super) fn run(
                 "config": config_path,
                 "config_written": wrote_config,
                 "store": settings.store,
-                "public_key": published_key.as_ref().map(|(id, _)| id),
+                "public_key": published_key,
+                "done": done,
             }),
         )?;
     } else {
@@ -64,8 +68,15 @@ pub(super) fn run(
             "kept existing"
         };
         writeln!(out, "{verb} {}", config_path.display())?;
-        writeln!(out, "store {} ready", settings.store)?;
-        if let Some((id, _)) = published_key {
+        for step in &done {
+            writeln!(out, "{step}")?;
+        }
+        writeln!(
+            out,
+            "store {} ready; run `locker doctor` to check its posture",
+            settings.store
+        )?;
+        if let Some(id) = published_key {
             writeln!(
                 out,
                 "public key {id} copied to the store (for convenience; verify trusts only keys you pin)"

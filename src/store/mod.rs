@@ -6,6 +6,7 @@
 //! the next sequence number finds the key taken and retries).
 
 mod local;
+pub mod posture;
 pub mod s3;
 
 use std::io::Read;

@@ -108,6 +108,21 @@ impl Default for S3Options {
     }
 }
 
+/// What the server said about a probe write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeWrite {
+    /// The version id assigned, when the bucket keeps versions.
+    pub version_id: Option<String>,
+    /// The server-side encryption applied, as the server echoed it.
+    pub encryption: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct ProbeWriteRaw {
+    version_id: Option<String>,
+    encryption: Option<String>,
+}
+
 /// A store under `s3://bucket/prefix`.
 pub struct S3Store {
     runtime: Arc<Runtime>,
@@ -273,6 +288,35 @@ impl S3Store {
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<Created, StoreError> {
+        self.put_reporting(key, bytes)
+            .await
+            .map(|(created, _)| created)
+    }
+
+    /// Writes a probe object under `probes/` and reports what the server says it did: the
+    /// version id it assigned (none when the bucket is not versioned) and the encryption it
+    /// applied.
+    ///
+    /// # Errors
+    ///
+    /// Request failures.
+    pub fn probe_write(&self) -> Result<ProbeWrite, StoreError> {
+        let key = format!("probes/posture-{:016x}", getrandom::u64().unwrap_or(0));
+        let (_, output) = self
+            .runtime
+            .block_on(self.put_reporting(&key, b"probe".to_vec()))?;
+        let output = output.unwrap_or_default();
+        Ok(ProbeWrite {
+            version_id: output.version_id.filter(|v| v != "null"),
+            encryption: output.encryption,
+        })
+    }
+
+    async fn put_reporting(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(Created, Option<ProbeWriteRaw>), StoreError> {
         let checksum = STANDARD.encode(Sha256::of(&bytes).as_bytes());
         let (sse, kms_key) = self.encryption();
         let lock = self.retain_until();
@@ -292,8 +336,16 @@ impl S3Store {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Created::New),
-            Err(e) if is_precondition_failed(&e) => Ok(Created::Existed),
+            Ok(output) => {
+                let raw = ProbeWriteRaw {
+                    version_id: output.version_id().map(str::to_string),
+                    encryption: output
+                        .server_side_encryption()
+                        .map(|e| e.as_str().to_string()),
+                };
+                Ok((Created::New, Some(raw)))
+            }
+            Err(e) if is_precondition_failed(&e) => Ok((Created::Existed, None)),
             Err(e) => Err(self.error(key, e)),
         }
     }
