@@ -79,11 +79,7 @@ impl CiContext {
     }
 
     fn github(var: &impl Fn(&str) -> Option<String>) -> CiContext {
-        let url = match (
-            var("GITHUB_SERVER_URL"),
-            var("GITHUB_REPOSITORY"),
-            var("GITHUB_RUN_ID"),
-        ) {
+        let url = match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), var("GITHUB_RUN_ID")) {
             (Some(server), Some(repo), Some(run)) => {
                 Some(format!("{server}/{repo}/actions/runs/{run}"))
             }
@@ -152,16 +148,8 @@ impl CiContext {
         parts.extend(self.provider.clone());
         parts.extend(self.project.clone());
         parts.extend(self.pipeline.as_ref().map(|p| format!("pipeline {p}")));
-        parts.extend(
-            self.commit
-                .as_ref()
-                .map(|c| format!("@ {}", &c[..c.len().min(12)])),
-        );
-        if parts.is_empty() {
-            "-".to_string()
-        } else {
-            parts.join(" ")
-        }
+        parts.extend(self.commit.as_ref().map(|c| format!("@ {}", &c[..c.len().min(12)])));
+        if parts.is_empty() { "-".to_string() } else { parts.join(" ") }
     }
 }
 
@@ -171,10 +159,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |name| map.get(name).cloned()
     }
 
@@ -187,10 +173,7 @@ mod tests {
             ("CI_JOB_NAME", "evidence"),
             ("CI_JOB_ID", "7"),
             ("CI_COMMIT_SHA", "abc"),
-            (
-                "CI_PIPELINE_URL",
-                "https://gitlab.example/group/app/-/pipelines/42",
-            ),
+            ("CI_PIPELINE_URL", "https://gitlab.example/group/app/-/pipelines/42"),
         ]));
         assert_eq!(ci.provider.as_deref(), Some("gitlab"));
         assert_eq!(ci.project.as_deref(), Some("group/app"));
@@ -205,14 +188,8 @@ mod tests {
             ("GITHUB_REPOSITORY", "org/repo"),
             ("GITHUB_RUN_ID", "99"),
         ]));
-        assert_eq!(
-            ci.url.as_deref(),
-            Some("https://github.com/org/repo/actions/runs/99")
-        );
-        let flags = CiContext {
-            project: Some("other".into()),
-            ..Default::default()
-        };
+        assert_eq!(ci.url.as_deref(), Some("https://github.com/org/repo/actions/runs/99"));
+        let flags = CiContext { project: Some("other".into()), ..Default::default() };
         let ci = ci.overridden_by(&flags);
         assert_eq!(ci.project.as_deref(), Some("other"));
         assert_eq!(ci.pipeline.as_deref(), Some("99"));

@@ -60,13 +60,7 @@ pub struct GlobalArgs {
     pub json: bool,
 
     /// Log level on stderr: error, warn, info, debug or trace
-    #[arg(
-        long,
-        global = true,
-        env = "LOCKER_LOG",
-        default_value = "warn",
-        value_name = "LEVEL"
-    )]
+    #[arg(long, global = true, env = "LOCKER_LOG", default_value = "warn", value_name = "LEVEL")]
     pub log_level: String,
 
     /// How S3 stores are reached and written.
@@ -91,12 +85,7 @@ pub enum SseArg {
 #[derive(Debug, Default, Args)]
 pub struct S3Args {
     /// Endpoint of an S3-compatible server (AWS_ENDPOINT_URL is read too)
-    #[arg(
-        long = "s3-endpoint",
-        global = true,
-        env = "LOCKER_S3_ENDPOINT",
-        value_name = "URL"
-    )]
+    #[arg(long = "s3-endpoint", global = true, env = "LOCKER_S3_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// Path-style addressing [default: true for IP-address and localhost endpoints]
@@ -109,13 +98,7 @@ pub struct S3Args {
     pub path_style: Option<bool>,
 
     /// Server-side encryption of every object [default: aes256]
-    #[arg(
-        long,
-        global = true,
-        env = "LOCKER_SSE",
-        value_enum,
-        value_name = "ALGORITHM"
-    )]
+    #[arg(long, global = true, env = "LOCKER_SSE", value_enum, value_name = "ALGORITHM")]
     pub sse: Option<SseArg>,
 
     /// KMS key id for --sse aws:kms [default: the account's S3 KMS key]

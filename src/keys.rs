@@ -54,9 +54,7 @@ pub struct KeyId(String);
 
 impl KeyId {
     fn of(key: &ed25519_dalek::VerifyingKey) -> KeyId {
-        let der = key
-            .to_public_key_der()
-            .expect("an Ed25519 public key always encodes as SPKI");
+        let der = key.to_public_key_der().expect("an Ed25519 public key always encodes as SPKI");
         KeyId(Sha256::of(der.as_bytes()).to_hex())
     }
 
@@ -91,9 +89,7 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -106,9 +102,7 @@ impl SigningKey {
     pub fn generate() -> Result<SigningKey, KeyError> {
         let mut seed = Zeroizing::new([0u8; 32]);
         getrandom::fill(seed.as_mut()).map_err(|e| KeyError::Random(e.to_string()))?;
-        Ok(Self::from_inner(ed25519_dalek::SigningKey::from_bytes(
-            &seed,
-        )))
+        Ok(Self::from_inner(ed25519_dalek::SigningKey::from_bytes(&seed)))
     }
 
     fn from_inner(inner: ed25519_dalek::SigningKey) -> SigningKey {
@@ -138,10 +132,7 @@ impl SigningKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey {
-            inner: self.inner.verifying_key(),
-            id: self.id.clone(),
-        }
+        PublicKey { inner: self.inner.verifying_key(), id: self.id.clone() }
     }
 
     /// Signs `message`, returning the 64-byte signature.
@@ -163,20 +154,14 @@ impl SigningKey {
         }
 
         // PKCS#8 v1 (no embedded public key): the form openssl 3.0 reads and writes.
-        let seed = KeypairBytes {
-            secret_key: self.inner.to_bytes(),
-            public_key: None,
-        };
-        let private_pem = seed
-            .to_pkcs8_pem(LineEnding::LF)
-            .expect("an Ed25519 seed always encodes as PKCS#8");
+        let seed = KeypairBytes { secret_key: self.inner.to_bytes(), public_key: None };
+        let private_pem =
+            seed.to_pkcs8_pem(LineEnding::LF).expect("an Ed25519 seed always encodes as PKCS#8");
         write_private(path, private_pem.as_bytes(), force)?;
 
         let public_pem = self.public_key().to_pem();
-        fs::write(&public_path, public_pem).map_err(|source| KeyError::Io {
-            path: public_path.clone(),
-            source,
-        })?;
+        fs::write(&public_path, public_pem)
+            .map_err(|source| KeyError::Io { path: public_path.clone(), source })?;
         Ok(public_path)
     }
 }
@@ -196,10 +181,8 @@ impl PublicKey {
     /// I/O errors, or [`KeyError::Invalid`] when the file is not an Ed25519 SPKI key.
     pub fn load(path: &Path) -> Result<PublicKey, KeyError> {
         let text = read_key_file(path)?;
-        Self::from_pem(&text).map_err(|problem| KeyError::Invalid {
-            path: path.to_owned(),
-            problem,
-        })
+        Self::from_pem(&text)
+            .map_err(|problem| KeyError::Invalid { path: path.to_owned(), problem })
     }
 
     /// Parses an SPKI PEM public key.
@@ -210,10 +193,7 @@ impl PublicKey {
     pub fn from_pem(pem: &str) -> Result<PublicKey, String> {
         let inner = ed25519_dalek::VerifyingKey::from_public_key_pem(pem)
             .map_err(|e| format!("not an Ed25519 SPKI PEM public key ({e})"))?;
-        Ok(PublicKey {
-            id: KeyId::of(&inner),
-            inner,
-        })
+        Ok(PublicKey { id: KeyId::of(&inner), inner })
     }
 
     /// This key's id.
@@ -298,10 +278,7 @@ pub fn public_path_for(path: &Path) -> PathBuf {
 }
 
 fn read_key_file(path: &Path) -> Result<String, KeyError> {
-    let bytes = fs::read(path).map_err(|source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = fs::read(path).map_err(|source| KeyError::Io { path: path.to_owned(), source })?;
     String::from_utf8(bytes).map_err(|_| KeyError::Invalid {
         path: path.to_owned(),
         problem: "not a PEM file (it is not text)".to_string(),
@@ -311,10 +288,7 @@ fn read_key_file(path: &Path) -> Result<String, KeyError> {
 fn write_private(path: &Path, pem: &[u8], force: bool) -> Result<(), KeyError> {
     use std::os::unix::fs::OpenOptionsExt;
 
-    let io_error = |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io_error = |source| KeyError::Io { path: path.to_owned(), source };
     if force && path.exists() {
         fs::remove_file(path).map_err(io_error)?;
     }
@@ -357,9 +331,6 @@ mod tests {
         let public_path = key.write_pair(&path, false).unwrap();
         assert_eq!(SigningKey::load(&path).unwrap().id(), key.id());
         assert_eq!(PublicKey::load(&public_path).unwrap().id(), key.id());
-        assert!(matches!(
-            key.write_pair(&path, false),
-            Err(KeyError::Exists(_))
-        ));
+        assert!(matches!(key.write_pair(&path, false), Err(KeyError::Exists(_))));
     }
 }

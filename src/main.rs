@@ -29,11 +29,7 @@ fn main() -> ExitCode {
 /// Logs go to stderr, so that stdout carries only results.
 fn init_logging(level: &str) {
     // The AWS SDK warns at every fallback of its region chain; keep that out of plain runs.
-    let quiet_sdk = if level.contains('=') {
-        String::new()
-    } else {
-        ",aws_config=error".into()
-    };
+    let quiet_sdk = if level.contains('=') { String::new() } else { ",aws_config=error".into() };
     let filter = EnvFilter::try_new(format!("{level}{quiet_sdk}"))
         .unwrap_or_else(|_| EnvFilter::new("warn"));
     tracing_subscriber::fmt()

@@ -119,10 +119,7 @@ impl Settings {
     /// An unreadable or invalid settings file; a missing file named explicitly.
     pub fn resolve(global: &GlobalArgs) -> Result<Settings, SettingsError> {
         let (config_file, file) = load_config(global.config.as_deref())?;
-        let base = config_file
-            .as_deref()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new(""));
+        let base = config_file.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
         let relative = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
 
         let store = match (&global.store, file.store) {
@@ -141,17 +138,11 @@ impl Settings {
         let trusted_key_configs = file
             .trusted_keys
             .into_iter()
-            .map(|k| TrustedKeyConfig {
-                path: relative(k.path),
-                ..k
-            })
+            .map(|k| TrustedKeyConfig { path: relative(k.path), ..k })
             .collect();
 
         let s3 = resolve_s3(&global.s3, file.s3).map_err(|message| match &config_file {
-            Some(path) => SettingsError::File {
-                path: path.clone(),
-                message,
-            },
+            Some(path) => SettingsError::File { path: path.clone(), message },
             None => SettingsError::Missing(message),
         })?;
 
@@ -206,18 +197,12 @@ impl Settings {
             .collect::<Result<_, KeyError>>()?;
 
         let keys: Vec<TrustedKey> = if self.trusted_key_paths.is_empty() {
-            configured
-                .iter()
-                .map(|(c, k)| trusted(k.clone(), c.path.clone(), Some(c)))
-                .collect()
+            configured.iter().map(|(c, k)| trusted(k.clone(), c.path.clone(), Some(c))).collect()
         } else {
             let mut keys = Vec::new();
             for path in &self.trusted_key_paths {
                 let key = PublicKey::load(path)?;
-                let window = configured
-                    .iter()
-                    .find(|(_, k)| k.id() == key.id())
-                    .map(|(c, _)| c);
+                let window = configured.iter().find(|(_, k)| k.id() == key.id()).map(|(c, _)| c);
                 keys.push(trusted(key, path.clone(), window));
             }
             keys
@@ -251,10 +236,8 @@ fn load_config(named: Option<&Path>) -> Result<(Option<PathBuf>, ConfigFile), Se
         None if Path::new(CONFIG_FILE).is_file() => PathBuf::from(CONFIG_FILE),
         None => return Ok((None, ConfigFile::default())),
     };
-    let text = fs::read_to_string(&path).map_err(|e| SettingsError::File {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
+    let text = fs::read_to_string(&path)
+        .map_err(|e| SettingsError::File { path: path.clone(), message: e.to_string() })?;
     let file: ConfigFile = toml::from_str(&text).map_err(|e| SettingsError::File {
         path: path.clone(),
         message: e.to_string().trim_end().replace('\n', "\n  "),

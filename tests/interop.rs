@@ -29,27 +29,17 @@ fn verify_with_securesystemslib(ws: &Workspace, seq: u64) -> std::process::Outpu
 #[test]
 fn securesystemslib_verifies_our_entries() {
     let ws = Workspace::new();
-    let report = ws.add(
-        &public_fixture("trivy-alpine310-image.sarif"),
-        "trivy.sarif",
-    );
+    let report = ws.add(&public_fixture("trivy-alpine310-image.sarif"), "trivy.sarif");
     let pushed = ws.push(&[&report]).expect(0).json();
 
     let output = verify_with_securesystemslib(&ws, 0);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(result["type"], "https://in-toto.io/Statement/v1");
     assert_eq!(result["sequence"], 0);
     assert_eq!(result["subjects"][0], pushed["artifacts"][0]["sha256"]);
     let key_id = ws.run(&["log", "--json"]).json()["entries"][0]["signers"][0].clone();
-    assert_eq!(
-        result["verified"][0], key_id,
-        "key ids are computed the same way"
-    );
+    assert_eq!(result["verified"][0], key_id, "key ids are computed the same way");
 }
 
 #[test]
@@ -62,12 +52,8 @@ fn securesystemslib_rejects_an_edited_entry() {
     // Re-encode a different payload under the same signature.
     use base64::Engine as _;
     let engine = base64::engine::general_purpose::STANDARD;
-    let payload = engine
-        .decode(envelope["payload"].as_str().unwrap())
-        .unwrap();
-    let edited = String::from_utf8(payload)
-        .unwrap()
-        .replace("\"sequence\":0", "\"sequence\":7");
+    let payload = engine.decode(envelope["payload"].as_str().unwrap()).unwrap();
+    let edited = String::from_utf8(payload).unwrap().replace("\"sequence\":0", "\"sequence\":7");
     envelope["payload"] = engine.encode(edited).into();
     std::fs::write(&path, envelope.to_string()).unwrap();
 

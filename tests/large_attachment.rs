@@ -20,22 +20,11 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
 fn sparse_two_gib_attachment_is_streamed() {
     let ws = Workspace::new();
     let size: u64 = 2 << 30;
-    fs::File::create(ws.path("disk.img"))
-        .unwrap()
-        .set_len(size)
-        .unwrap();
+    fs::File::create(ws.path("disk.img")).unwrap().set_len(size).unwrap();
 
     let mut child = ws
         .command()
-        .args([
-            "push",
-            "--key",
-            "ci.key",
-            "--json",
-            "--kind",
-            "attachment",
-            "disk.img",
-        ])
+        .args(["push", "--key", "ci.key", "--json", "--kind", "attachment", "disk.img"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -50,10 +39,7 @@ fn sparse_two_gib_attachment_is_streamed() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["artifacts"][0]["size"], size);
     assert!(peak_kb > 0, "memory was sampled");
-    assert!(
-        peak_kb < 64 * 1024,
-        "peak RSS {peak_kb} kB for a 2 GiB attachment"
-    );
+    assert!(peak_kb < 64 * 1024, "peak RSS {peak_kb} kB for a 2 GiB attachment");
 
     let verification = ws.verify(&[]).expect(0).json();
     assert_eq!(verification["artifacts"], 1);

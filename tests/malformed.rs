@@ -23,10 +23,7 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     for dir in ["public", "scanners"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
-            if path
-                .extension()
-                .is_some_and(|e| e == "json" || e == "sarif")
-            {
+            if path.extension().is_some_and(|e| e == "json" || e == "sarif") {
                 files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
             }
         }
@@ -57,10 +54,7 @@ fn truncated_fixtures_never_panic() {
             let result = std::panic::catch_unwind(|| read_every_way(&bytes[..cut]));
             assert!(result.is_ok(), "{name} cut at {cut} panicked");
             // Every fixture is one JSON document (or lines of them): a cut one is refused.
-            assert!(
-                read_bytes(&bytes[..cut], None).is_err(),
-                "{name} cut at {cut} was accepted"
-            );
+            assert!(read_bytes(&bytes[..cut], None).is_err(), "{name} cut at {cut} was accepted");
         }
     }
 }

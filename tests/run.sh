@@ -1,27 +1,47 @@
 #!/usr/bin/env bash
 # Runs every test of evidence-locker on a fresh machine, installing what the tests need:
 #   - a Python virtual environment with securesystemslib, the independent DSSE verifier
-#     that checks our entries in tests/interop.rs;
+#     that checks our entries (tests/interop.rs), and moto, the S3 server the S3 tests
+#     talk to on loopback;
 #   - openssl, to check that keys interoperate (tests/settings.rs).
-# Then: formatting and lint checks, and the whole cargo test suite.
+# Then: formatting and lint checks, the whole suite on the local store, and the store-level
+# suites again over S3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cache="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/evidence-locker"
 venv="${LOCKER_TEST_VENV:-$cache/test-venv}"
 
-if ! "$venv/bin/python" -c 'import securesystemslib, cryptography' 2>/dev/null; then
-  echo "installing securesystemslib into $venv"
+if ! "$venv/bin/python" -c 'import securesystemslib, cryptography, moto' 2>/dev/null; then
+  echo "installing securesystemslib and moto into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    'securesystemslib==1.6.0' 'cryptography==50.0.2'
+    'securesystemslib==1.6.0' 'cryptography==50.0.2' \
+    'moto[s3]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5'
 fi
 export LOCKER_TEST_PYTHON="$venv/bin/python"
+export LOCKER_TEST_MOTO="$venv/bin/moto_server"
 
 if ! command -v openssl >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl
 fi
 
+# An S3 server on a free loopback port, stopped when this script ends.
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log="$(mktemp)"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 100); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/" && break
+  sleep 0.1
+done
+export LOCKER_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets --quiet -- -D warnings
 cargo test --locked "$@"
+echo "== the store-level suites again, over S3 =="
+LOCKER_TEST_STORE=s3 cargo test --locked --test push --test tamper --test concurrency --test scanners "$@"

@@ -24,10 +24,7 @@ const SARIF_REPORTS: [&str; 9] = [
 
 /// Effective level of each result: its own, else its rule's default, else `warning`.
 fn expected_levels(run: &Value) -> [u64; 4] {
-    let rules = run["tool"]["driver"]["rules"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let rules = run["tool"]["driver"]["rules"].as_array().cloned().unwrap_or_default();
     let mut counts = [0u64; 4];
     for result in run["results"].as_array().unwrap() {
         let rule = result["ruleIndex"]
@@ -38,10 +35,7 @@ fn expected_levels(run: &Value) -> [u64; 4] {
             .as_str()
             .or_else(|| rule.and_then(|r| r["defaultConfiguration"]["level"].as_str()))
             .unwrap_or("warning");
-        let slot = ["error", "warning", "note", "none"]
-            .iter()
-            .position(|l| *l == level)
-            .unwrap();
+        let slot = ["error", "warning", "note", "none"].iter().position(|l| *l == level).unwrap();
         counts[slot] += 1;
     }
     counts
@@ -60,19 +54,12 @@ fn real_scanner_sarif_is_summarised_as_its_content_says() {
         let summary = &pushed["artifacts"][0]["scan"];
         let results = run["results"].as_array().unwrap().len() as u64;
         assert_eq!(summary["results"], results, "{file}");
-        assert_eq!(
-            summary["runs"][0]["tool"], run["tool"]["driver"]["name"],
-            "{file}"
-        );
+        assert_eq!(summary["runs"][0]["tool"], run["tool"]["driver"]["name"], "{file}");
         let levels = &summary["runs"][0]["by_level"];
         let found = ["error", "warning", "note", "none"].map(|l| levels[l].as_u64().unwrap());
         assert_eq!(found, expected_levels(run), "{file}");
-        let severities: u64 = summary["by_severity"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_u64().unwrap())
-            .sum();
+        let severities: u64 =
+            summary["by_severity"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
         assert_eq!(severities, results, "{file}: every result has one severity");
     }
     ws.verify(&[]).expect(0);
@@ -82,10 +69,7 @@ fn real_scanner_sarif_is_summarised_as_its_content_says() {
 fn security_severity_wins_over_level() {
     // Trivy marks secrets level error with security-severity 9.5: critical, not high.
     let ws = Workspace::new();
-    let name = ws.add(
-        &scanner_fixture("trivy-secret-sample-app.sarif"),
-        "trivy-secrets.sarif",
-    );
+    let name = ws.add(&scanner_fixture("trivy-secret-sample-app.sarif"), "trivy-secrets.sarif");
     let summary = &ws.push(&[&name]).expect(0).json()["artifacts"][0]["scan"];
     assert_eq!(summary["by_severity"]["critical"], summary["results"]);
 }
@@ -120,6 +104,5 @@ fn native_json_of_other_tools_needs_an_explicit_kind() {
     let name = ws.add(&scanner_fixture("bandit-sample-app.json"), "bandit.json");
     let run = ws.push(&[&name]).expect(2);
     assert!(run.stderr.contains("--kind attachment"), "{}", run.stderr);
-    ws.run(&["push", "--key", "ci.key", "--kind", "attachment", &name])
-        .expect(0);
+    ws.run(&["push", "--key", "ci.key", "--kind", "attachment", &name]).expect(0);
 }

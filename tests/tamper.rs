@@ -1,9 +1,8 @@
-//! Each kind of tampering, done by editing the stored files directly, is reported with its
-//! own code, the entry's sequence number and the object's path.
+//! Each kind of tampering, done by editing the stored objects directly, is reported with its
+//! own code, the entry's sequence number and the object's path. The same tests run on the
+//! local store and, with `LOCKER_TEST_STORE=s3`, on an S3 bucket.
 
 mod util;
-
-use std::fs;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -44,11 +43,8 @@ fn intact_store_verifies_with_exit_0() {
 fn edited_artifact() {
     let ws = three_entries();
     let key = artifact_key_of(&ws, 1);
-    fs::write(ws.store().join(&key), b"second, edited").unwrap();
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("artifact-modified", 1, &key)]
-    );
+    ws.raw().put(&key, b"second, edited");
+    assert_eq!(ws.problems(&[]), vec![problem("artifact-modified", 1, &key)]);
     ws.verify(&[]).expect(1);
 }
 
@@ -56,64 +52,47 @@ fn edited_artifact() {
 fn missing_artifact() {
     let ws = three_entries();
     let key = artifact_key_of(&ws, 2);
-    fs::remove_file(ws.store().join(&key)).unwrap();
+    ws.raw().delete(&key);
     assert_eq!(ws.problems(&[]), vec![problem("artifact-missing", 2, &key)]);
 }
 
 /// Rewrites the statement inside entry `seq` without re-signing it.
 fn edit_statement(ws: &Workspace, seq: u64, edit: impl FnOnce(&mut Value)) {
-    let path = ws.entry_path(seq);
-    let mut envelope: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
-    let payload = STANDARD
-        .decode(envelope["payload"].as_str().unwrap())
-        .unwrap();
+    let mut envelope: Value = serde_json::from_slice(&ws.entry_bytes(seq)).unwrap();
+    let payload = STANDARD.decode(envelope["payload"].as_str().unwrap()).unwrap();
     let mut statement: Value = serde_json::from_slice(&payload).unwrap();
     edit(&mut statement);
-    envelope["payload"] = STANDARD
-        .encode(serde_json::to_vec(&statement).unwrap())
-        .into();
-    fs::write(&path, serde_json::to_vec(&envelope).unwrap()).unwrap();
+    envelope["payload"] = STANDARD.encode(serde_json::to_vec(&statement).unwrap()).into();
+    ws.raw().put(&entry_key(seq), &serde_json::to_vec(&envelope).unwrap());
 }
 
 #[test]
 fn edited_entry() {
     let ws = three_entries();
-    edit_statement(&ws, 1, |s| {
-        s["predicate"]["time"] = "2020-01-01T00:00:00Z".into()
-    });
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("entry-modified", 1, &entry_key(1))]
-    );
+    edit_statement(&ws, 1, |s| s["predicate"]["time"] = "2020-01-01T00:00:00Z".into());
+    assert_eq!(ws.problems(&[]), vec![problem("entry-modified", 1, &entry_key(1))]);
 }
 
 #[test]
 fn entry_bytes_overwritten_with_garbage() {
     let ws = three_entries();
-    fs::write(ws.entry_path(0), b"\x00garbage").unwrap();
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("entry-modified", 0, &entry_key(0))]
-    );
+    ws.raw().put(&entry_key(0), b"\x00garbage");
+    assert_eq!(ws.problems(&[]), vec![problem("entry-modified", 0, &entry_key(0))]);
 }
 
 #[test]
 fn removed_entry_is_a_gap() {
     let ws = three_entries();
-    fs::remove_file(ws.entry_path(1)).unwrap();
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("entry-missing", 1, &entry_key(1))]
-    );
+    ws.raw().delete(&entry_key(1));
+    assert_eq!(ws.problems(&[]), vec![problem("entry-missing", 1, &entry_key(1))]);
 }
 
 #[test]
 fn reordered_entries() {
     let ws = three_entries();
-    let (one, two) = (ws.entry_path(1), ws.entry_path(2));
-    let first = fs::read(&one).unwrap();
-    fs::copy(&two, &one).unwrap();
-    fs::write(&two, first).unwrap();
+    let (one, two) = (ws.entry_bytes(1), ws.entry_bytes(2));
+    ws.raw().put(&entry_key(1), &two);
+    ws.raw().put(&entry_key(2), &one);
     assert_eq!(
         ws.problems(&[]),
         vec![
@@ -126,11 +105,8 @@ fn reordered_entries() {
 #[test]
 fn duplicated_entry() {
     let ws = three_entries();
-    fs::copy(ws.entry_path(1), ws.entry_path(3)).unwrap();
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("entry-duplicated", 3, &entry_key(3))]
-    );
+    ws.raw().put(&entry_key(3), &ws.entry_bytes(1));
+    assert_eq!(ws.problems(&[]), vec![problem("entry-duplicated", 3, &entry_key(3))]);
 }
 
 #[test]
@@ -138,31 +114,20 @@ fn forked_chain() {
     // Two writers that both believed entry 1 was the head each appended an entry 2; one of
     // them went on to entry 3. Putting the other entry 2 in place leaves two histories.
     let ws = three_entries();
-    fs::remove_file(ws.entry_path(2)).unwrap();
-    let other = ws.path("other-branch");
-    copy_dir(&ws.store(), &other);
+    ws.raw().delete(&entry_key(2));
+    let other = ws.raw_named("other-branch");
+    ws.raw().copy_to(&other, "");
 
     ws.push_note("branch a, 2");
     ws.push_note("branch a, 3");
-    let mut args = vec![
-        "push",
-        "--key",
-        "ci.key",
-        "--kind",
-        "attachment",
-        "--store",
-        "other-branch",
-    ];
+    let other_url = ws.store_url("other-branch");
     ws.write("b.txt", b"branch b, 2");
-    args.push("b.txt");
+    let args = ["push", "--key", "ci.key", "--kind", "attachment", "--store", &other_url, "b.txt"];
     ws.run(&args).expect(0);
 
-    fs::copy(other.join(entry_key(2)), ws.entry_path(2)).unwrap();
-    copy_dir(&other.join("objects"), &ws.store().join("objects"));
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("chain-forked", 3, &entry_key(3))]
-    );
+    ws.raw().put(&entry_key(2), &other.get(&entry_key(2)).unwrap());
+    other.copy_to(&ws.raw(), "objects/");
+    assert_eq!(ws.problems(&[]), vec![problem("chain-forked", 3, &entry_key(3))]);
 }
 
 #[test]
@@ -170,19 +135,8 @@ fn entry_signed_by_an_untrusted_key() {
     let ws = three_entries();
     ws.run(&["keygen", "--out", "intruder.key"]).expect(0);
     ws.write("forged.txt", b"forged");
-    ws.run(&[
-        "push",
-        "--key",
-        "intruder.key",
-        "--kind",
-        "attachment",
-        "forged.txt",
-    ])
-    .expect(0);
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("untrusted-signer", 3, &entry_key(3))]
-    );
+    ws.run(&["push", "--key", "intruder.key", "--kind", "attachment", "forged.txt"]).expect(0);
+    assert_eq!(ws.problems(&[]), vec![problem("untrusted-signer", 3, &entry_key(3))]);
 }
 
 #[test]
@@ -191,55 +145,33 @@ fn whole_history_resigned_with_another_key() {
     let intruder = SigningKey::generate().unwrap();
     let mut previous: Option<Sha256> = None;
     for seq in 0..3 {
-        let path = ws.entry_path(seq);
-        let envelope: Envelope = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let envelope: Envelope = serde_json::from_slice(&ws.entry_bytes(seq)).unwrap();
         let mut statement = Statement::from_envelope(&envelope).unwrap();
         statement.predicate.previous = previous;
         let bytes = statement.seal(&intruder);
         previous = Some(Sha256::of(&bytes));
-        fs::write(&path, bytes).unwrap();
+        ws.raw().put(&entry_key(seq), &bytes);
     }
     let problems = ws.problems(&[]);
-    let mut expected: Vec<_> = (0..3)
-        .map(|s| problem("untrusted-signer", s, &entry_key(s)))
-        .collect();
-    expected.insert(
-        0,
-        (
-            "history-resigned".to_string(),
-            None,
-            Some("chain/".to_string()),
-        ),
-    );
+    let mut expected: Vec<_> =
+        (0..3).map(|s| problem("untrusted-signer", s, &entry_key(s))).collect();
+    expected.insert(0, ("history-resigned".to_string(), None, Some("chain/".to_string())));
     assert_eq!(problems, expected);
 }
 
 #[test]
 fn truncated_tail_needs_an_expectation() {
     let ws = three_entries();
-    let head = ws.verify(&[]).json()["head"]["hash"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    fs::remove_file(ws.entry_path(2)).unwrap();
+    let head = ws.verify(&[]).json()["head"]["hash"].as_str().unwrap().to_string();
+    ws.raw().delete(&entry_key(2));
 
-    assert!(
-        ws.problems(&[]).is_empty(),
-        "a shorter chain is consistent on its own"
-    );
+    assert!(ws.problems(&[]).is_empty(), "a shorter chain is consistent on its own");
     assert_eq!(
         ws.problems(&["--min-length", "3"]),
         vec![problem("chain-truncated", 2, &entry_key(2))]
     );
     let by_head = ws.problems(&["--expect-head", &head]);
-    assert_eq!(
-        by_head,
-        vec![(
-            "chain-truncated".to_string(),
-            Some(2),
-            Some("chain/".to_string())
-        )]
-    );
+    assert_eq!(by_head, vec![("chain-truncated".to_string(), Some(2), Some("chain/".to_string()))]);
     // An older head that is still there passes: the chain only grew since.
     let older = ws.log()[1]["hash"].as_str().unwrap().to_string();
     assert!(ws.problems(&["--expect-head", &older]).is_empty());
@@ -248,14 +180,10 @@ fn truncated_tail_needs_an_expectation() {
 #[test]
 fn stray_object_in_chain_directory() {
     let ws = three_entries();
-    fs::write(ws.store().join("chain/HEAD"), b"3").unwrap();
+    ws.raw().put("chain/HEAD", b"3");
     assert_eq!(
         ws.problems(&[]),
-        vec![(
-            "unexpected-object".to_string(),
-            None,
-            Some("chain/HEAD".to_string())
-        )]
+        vec![("unexpected-object".to_string(), None, Some("chain/HEAD".to_string()))]
     );
 }
 
@@ -263,10 +191,8 @@ fn stray_object_in_chain_directory() {
 fn every_problem_is_reported_in_one_run() {
     let ws = three_entries();
     let key = artifact_key_of(&ws, 0);
-    fs::remove_file(ws.store().join(&key)).unwrap();
-    edit_statement(&ws, 2, |s| {
-        s["predicate"]["ci"]["project"] = "elsewhere".into()
-    });
+    ws.raw().delete(&key);
+    edit_statement(&ws, 2, |s| s["predicate"]["ci"]["project"] = "elsewhere".into());
     let codes: Vec<String> = ws.problems(&[]).into_iter().map(|p| p.0).collect();
     assert_eq!(codes, vec!["artifact-missing", "entry-modified"]);
 }
@@ -276,16 +202,7 @@ fn entry_outside_its_key_window() {
     let ws = Workspace::new();
     for (text, time) in [("a", "2026-01-10T00:00:00Z"), ("b", "2026-06-01T00:00:00Z")] {
         ws.write(text, text.as_bytes());
-        let args = [
-            "push",
-            "--key",
-            "ci.key",
-            "--kind",
-            "attachment",
-            "--time",
-            time,
-            text,
-        ];
+        let args = ["push", "--key", "ci.key", "--kind", "attachment", "--time", time, text];
         ws.run(&args).expect(0);
     }
     ws.write(
@@ -296,21 +213,5 @@ fn entry_outside_its_key_window() {
     let from_file = ws.run(&["verify", "--json"]).expect(1).json();
     assert_eq!(from_file["problems"][0]["code"], "key-outside-validity");
     assert_eq!(from_file["problems"][0]["seq"], 1);
-    assert_eq!(
-        ws.problems(&[]),
-        vec![problem("key-outside-validity", 1, &entry_key(1))]
-    );
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    assert_eq!(ws.problems(&[]), vec![problem("key-outside-validity", 1, &entry_key(1))]);
 }

@@ -27,10 +27,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy {
-            min_attempts: 64,
-            min_duration: Duration::from_secs(60),
-        }
+        RetryPolicy { min_attempts: 64, min_duration: Duration::from_secs(60) }
     }
 }
 
@@ -51,11 +48,8 @@ pub struct Appended {
 ///
 /// Store failures.
 pub fn head(store: &dyn Store) -> Result<Option<(u64, Sha256)>, ChainError> {
-    let last = store
-        .list(layout::CHAIN)?
-        .iter()
-        .filter_map(|o| layout::parse_entry_key(&o.key))
-        .max();
+    let last =
+        store.list(layout::CHAIN)?.iter().filter_map(|o| layout::parse_entry_key(&o.key)).max();
     let Some(seq) = last else {
         return Ok(None);
     };
@@ -96,23 +90,13 @@ pub fn append(
 
         if store.create(&entry_key, &bytes)? == Created::New {
             info!(seq, attempts, "appended entry");
-            return Ok(Appended {
-                seq,
-                hash: Sha256::of(&bytes),
-                attempts,
-            });
+            return Ok(Appended { seq, hash: Sha256::of(&bytes), attempts });
         }
 
-        debug!(
-            seq,
-            attempts, "another writer took this entry; chaining after it"
-        );
+        debug!(seq, attempts, "another writer took this entry; chaining after it");
         let elapsed = started.elapsed();
         if attempts >= policy.min_attempts && elapsed >= policy.min_duration {
-            return Err(ChainError::Contended {
-                attempts,
-                seconds: elapsed.as_secs_f64(),
-            });
+            return Err(ChainError::Contended { attempts, seconds: elapsed.as_secs_f64() });
         }
         thread::sleep(backoff(attempts));
         position = match store.get(&entry_key)? {

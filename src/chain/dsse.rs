@@ -79,26 +79,18 @@ impl Envelope {
     ///
     /// When the payload is not base64.
     pub fn payload_bytes(&self) -> Result<Vec<u8>, String> {
-        STANDARD
-            .decode(&self.payload)
-            .map_err(|e| format!("the payload is not base64 ({e})"))
+        STANDARD.decode(&self.payload).map_err(|e| format!("the payload is not base64 ({e})"))
     }
 
     /// The key ids the signatures claim.
     pub fn key_ids(&self) -> Vec<KeyId> {
-        self.signatures
-            .iter()
-            .map(|s| KeyId::from_string(s.keyid.clone()))
-            .collect()
+        self.signatures.iter().map(|s| KeyId::from_string(s.keyid.clone())).collect()
     }
 
     /// Checks the signatures that claim `key`.
     pub fn check(&self, key: &PublicKey) -> SignatureStatus {
-        let claimed: Vec<&EnvelopeSignature> = self
-            .signatures
-            .iter()
-            .filter(|s| s.keyid == key.id().as_str())
-            .collect();
+        let claimed: Vec<&EnvelopeSignature> =
+            self.signatures.iter().filter(|s| s.keyid == key.id().as_str()).collect();
         if claimed.is_empty() {
             return SignatureStatus::Absent;
         }
@@ -107,15 +99,9 @@ impl Envelope {
         };
         let message = pae(&self.payload_type, &payload);
         let verifies = |s: &&EnvelopeSignature| {
-            STANDARD
-                .decode(&s.sig)
-                .is_ok_and(|sig| key.verify(&message, &sig))
+            STANDARD.decode(&s.sig).is_ok_and(|sig| key.verify(&message, &sig))
         };
-        if claimed.iter().any(verifies) {
-            SignatureStatus::Valid
-        } else {
-            SignatureStatus::Invalid
-        }
+        if claimed.iter().any(verifies) { SignatureStatus::Valid } else { SignatureStatus::Invalid }
     }
 }
 

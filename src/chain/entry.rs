@@ -75,10 +75,7 @@ pub struct ToolInfo {
 impl ToolInfo {
     /// This build.
     pub fn current() -> ToolInfo {
-        ToolInfo {
-            name: env!("CARGO_PKG_NAME").into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        }
+        ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() }
     }
 }
 
@@ -107,10 +104,7 @@ impl Statement {
         let subject = predicate
             .artifacts
             .iter()
-            .map(|a| Subject {
-                name: a.name.clone(),
-                digest: SubjectDigest { sha256: a.sha256 },
-            })
+            .map(|a| Subject { name: a.name.clone(), digest: SubjectDigest { sha256: a.sha256 } })
             .collect();
         Statement {
             statement_type: STATEMENT_TYPE.to_string(),
@@ -138,10 +132,7 @@ impl Statement {
     /// A description of what does not fit.
     pub fn from_envelope(envelope: &Envelope) -> Result<Statement, String> {
         if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
-            return Err(format!(
-                "payload type {:?} is not in-toto",
-                envelope.payload_type
-            ));
+            return Err(format!("payload type {:?} is not in-toto", envelope.payload_type));
         }
         let payload = envelope.payload_bytes()?;
         let statement: Statement = serde_json::from_slice(&payload)
@@ -176,12 +167,7 @@ impl StoredEntry {
         let content = serde_json::from_slice::<Envelope>(bytes)
             .map_err(|e| format!("not a DSSE envelope ({e})"))
             .and_then(|envelope| Statement::from_envelope(&envelope).map(|s| (envelope, s)));
-        StoredEntry {
-            seq,
-            key,
-            hash: Sha256::of(bytes),
-            content,
-        }
+        StoredEntry { seq, key, hash: Sha256::of(bytes), content }
     }
 
     /// The statement, when the entry could be decoded.

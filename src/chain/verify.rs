@@ -165,12 +165,7 @@ pub fn verify(
     if let Some(last) = by_seq.keys().next_back() {
         for seq in (0..*last).filter(|s| !by_seq.contains_key(s)) {
             let message = format!("entry {seq} is missing: it was deleted");
-            problems.push(problem(
-                ProblemCode::EntryMissing,
-                seq,
-                layout::entry_key(seq),
-                message,
-            ));
+            problems.push(problem(ProblemCode::EntryMissing, seq, layout::entry_key(seq), message));
         }
     }
 
@@ -191,10 +186,7 @@ pub fn verify(
     }
 
     problems.sort_by(|a, b| (a.seq, a.code, &a.path).cmp(&(b.seq, b.code, &b.path)));
-    let head = entries.last().map(|e| Head {
-        seq: e.seq,
-        hash: e.hash,
-    });
+    let head = entries.last().map(|e| Head { seq: e.seq, hash: e.hash });
     Ok(Verification {
         ok: problems.is_empty(),
         entries: entries.len() as u64,
@@ -205,22 +197,12 @@ pub fn verify(
 }
 
 fn problem(code: ProblemCode, seq: u64, path: String, message: String) -> Problem {
-    Problem {
-        code,
-        seq: Some(seq),
-        path: Some(path),
-        message,
-    }
+    Problem { code, seq: Some(seq), path: Some(path), message }
 }
 
 fn stray_problem(key: String) -> Problem {
     let message = "this object is not a chain entry; chain/ holds nothing else".to_string();
-    Problem {
-        code: ProblemCode::UnexpectedObject,
-        seq: None,
-        path: Some(key),
-        message,
-    }
+    Problem { code: ProblemCode::UnexpectedObject, seq: None, path: Some(key), message }
 }
 
 fn check_entry(
@@ -241,10 +223,7 @@ fn check_entry(
                 ProblemCode::EntryModified,
                 format!("entry {} cannot be read: {why}", entry.seq),
             );
-            return EntryState {
-                flagged: true,
-                ..EntryState::default()
-            };
+            return EntryState { flagged: true, ..EntryState::default() };
         }
     };
 
@@ -295,9 +274,7 @@ fn check_entry(
     let claimed = statement.predicate.sequence;
     let in_place = claimed == entry.seq;
     if !in_place {
-        let copy_of = by_seq
-            .get(&claimed)
-            .filter(|other| other.hash == entry.hash);
+        let copy_of = by_seq.get(&claimed).filter(|other| other.hash == entry.hash);
         let (code, message) = match copy_of {
             Some(_) => (
                 ProblemCode::EntryDuplicated,
@@ -315,11 +292,7 @@ fn check_entry(
     }
 
     debug!(seq = entry.seq, trusted, in_place, "entry checked");
-    EntryState {
-        trusted,
-        in_place,
-        flagged: problems.len() > before,
-    }
+    EntryState { trusted, in_place, flagged: problems.len() > before }
 }
 
 /// Whether `entry` names `before` (the entry stored at the previous sequence number) as its
@@ -359,17 +332,11 @@ fn check_links(
                      (stored entry hashes to {}): two histories exist",
                     entry.seq, b.seq, b.hash
                 ),
-                None => format!(
-                    "entry {} names a predecessor, but it is the first entry",
-                    entry.seq
-                ),
+                None => {
+                    format!("entry {} names a predecessor, but it is the first entry", entry.seq)
+                }
             };
-            problems.push(problem(
-                ProblemCode::ChainForked,
-                entry.seq,
-                entry.key.clone(),
-                message,
-            ));
+            problems.push(problem(ProblemCode::ChainForked, entry.seq, entry.key.clone(), message));
         }
     }
 }
@@ -448,10 +415,8 @@ fn check_artifacts(
             problems.push(problem(ProblemCode::ArtifactMissing, *seq, key, message));
             continue;
         };
-        let (actual, _) = digest::hash_reader(reader).map_err(|source| StoreError::Io {
-            location: store.location(&key),
-            source,
-        })?;
+        let (actual, _) = digest::hash_reader(reader)
+            .map_err(|source| StoreError::Io { location: store.location(&key), source })?;
         if actual != *digest {
             let message = format!("artifact of entry {seq} now hashes to {actual}, not {digest}");
             problems.push(problem(ProblemCode::ArtifactModified, *seq, key, message));
@@ -475,10 +440,7 @@ fn check_versions(
         };
         let mut by_key: BTreeMap<&str, Vec<&ObjectVersion>> = BTreeMap::new();
         for version in &versions {
-            by_key
-                .entry(version.key.as_str())
-                .or_default()
-                .push(version);
+            by_key.entry(version.key.as_str()).or_default().push(version);
         }
         for (key, versions) in by_key {
             let seq = layout::parse_entry_key(key).or_else(|| {
@@ -496,12 +458,7 @@ fn check_versions(
             if !markers.is_empty() {
                 let message = format!("{key} was deleted (delete marker {})", markers.join(", "));
                 let code = ProblemCode::ObjectDeleted;
-                problems.push(Problem {
-                    code,
-                    seq,
-                    path: path.clone(),
-                    message,
-                });
+                problems.push(Problem { code, seq, path: path.clone(), message });
             }
             if kept.len() > 1 {
                 let message = format!(
@@ -509,12 +466,7 @@ fn check_versions(
                     kept.len(),
                     kept.join(", ")
                 );
-                problems.push(Problem {
-                    code: ProblemCode::ObjectRewritten,
-                    seq,
-                    path,
-                    message,
-                });
+                problems.push(Problem { code: ProblemCode::ObjectRewritten, seq, path, message });
             }
         }
     }
@@ -555,10 +507,7 @@ fn check_retention(
 fn artifact_first_seen(entries: &[StoredEntry]) -> BTreeMap<Sha256, u64> {
     let mut first_seen = BTreeMap::new();
     for entry in entries {
-        let subjects = entry
-            .statement()
-            .map(|s| s.subject.as_slice())
-            .unwrap_or_default();
+        let subjects = entry.statement().map(|s| s.subject.as_slice()).unwrap_or_default();
         for subject in subjects {
             first_seen.entry(subject.digest.sha256).or_insert(entry.seq);
         }

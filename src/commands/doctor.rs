@@ -25,10 +25,7 @@ pub(super) fn run(
     let ok = checks.iter().all(|c| c.status != Status::Fail);
 
     if json {
-        print_json(
-            out,
-            &json!({ "ok": ok, "store": settings.store, "checks": checks }),
-        )?;
+        print_json(out, &json!({ "ok": ok, "store": settings.store, "checks": checks }))?;
     } else {
         for check in &checks {
             let status = match check.status {
@@ -42,9 +39,5 @@ pub(super) fn run(
             }
         }
     }
-    Ok(if ok {
-        ExitStatus::Success
-    } else {
-        ExitStatus::CheckFailed
-    })
+    Ok(if ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }

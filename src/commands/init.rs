@@ -22,10 +22,7 @@ pub(super) fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let config_path = settings
-        .config_file
-        .clone()
-        .unwrap_or_else(|| CONFIG_FILE.into());
+    let config_path = settings.config_file.clone().unwrap_or_else(|| CONFIG_FILE.into());
     let wrote_config = write_config(&config_path, &settings.store)?;
 
     let mut done = Vec::new();
@@ -62,20 +59,12 @@ pub(super) fn run(
             }),
         )?;
     } else {
-        let verb = if wrote_config {
-            "wrote"
-        } else {
-            "kept existing"
-        };
+        let verb = if wrote_config { "wrote" } else { "kept existing" };
         writeln!(out, "{verb} {}", config_path.display())?;
         for step in &done {
             writeln!(out, "{step}")?;
         }
-        writeln!(
-            out,
-            "store {} ready; run `locker doctor` to check its posture",
-            settings.store
-        )?;
+        writeln!(out, "store {} ready; run `locker doctor` to check its posture", settings.store)?;
         if let Some(id) = published_key {
             writeln!(
                 out,
@@ -92,9 +81,7 @@ fn write_config(path: &Path, store: &str) -> Result<bool, Error> {
         return Ok(false);
     }
     let text = TEMPLATE.replacen("store = \"./evidence\"", &format!("store = {store:?}"), 1);
-    fs::write(path, text).map_err(|e| SettingsError::File {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
+    fs::write(path, text)
+        .map_err(|e| SettingsError::File { path: path.to_owned(), message: e.to_string() })?;
     Ok(true)
 }

@@ -25,11 +25,7 @@ pub(super) fn run(args: &KeygenArgs, json: bool, out: &mut dyn Write) -> Result<
     } else {
         writeln!(out, "key id {}", key.id())?;
         writeln!(out, "private key {} (keep it secret)", args.out.display())?;
-        writeln!(
-            out,
-            "public key {} (give it to verifiers)",
-            public_path.display()
-        )?;
+        writeln!(out, "public key {} (give it to verifiers)", public_path.display())?;
     }
     Ok(ExitStatus::Success)
 }

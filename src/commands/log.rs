@@ -59,9 +59,7 @@ pub(super) fn run(
                     .map(|(e, _)| e.key_ids().iter().map(|k| k.to_string()).collect())
                     .unwrap_or_default(),
                 ci: statement.map(|s| &s.predicate.ci),
-                artifacts: statement
-                    .map(|s| s.predicate.artifacts.as_slice())
-                    .unwrap_or_default(),
+                artifacts: statement.map(|s| s.predicate.artifacts.as_slice()).unwrap_or_default(),
                 unreadable: entry.content.as_ref().err().map(String::as_str),
             }
         })
@@ -80,16 +78,11 @@ fn print_text(out: &mut dyn Write, entries: &[LogEntry]) -> Result<(), Error> {
         writeln!(out, "no entries yet")?;
     }
     for entry in entries {
-        let time = entry.time.map_or("-".to_string(), |t| {
-            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        });
+        let time = entry
+            .time
+            .map_or("-".to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let signer = entry.signers.first().map_or("-", |s| &s[..s.len().min(12)]);
-        writeln!(
-            out,
-            "entry {}  {time}  sha256 {}  key {signer}",
-            entry.seq,
-            entry.hash.short()
-        )?;
+        writeln!(out, "entry {}  {time}  sha256 {}  key {signer}", entry.seq, entry.hash.short())?;
         if let Some(why) = entry.unreadable {
             writeln!(out, "  unreadable: {why}")?;
             continue;
@@ -127,11 +120,7 @@ pub(super) fn describe_artifact(record: &ArtifactRecord) -> String {
             String::new()
         };
         let results = super::count(scan.results, "result", "results");
-        return format!(
-            "{}: {results} ({}){failed}",
-            tools.join(", "),
-            scan.by_severity
-        );
+        return format!("{}: {results} ({}){failed}", tools.join(", "), scan.by_severity);
     }
     if let Some(signature) = &record.signature {
         let digests: Vec<&str> = signature.signed.iter().map(|s| s.digest.as_str()).collect();

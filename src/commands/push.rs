@@ -44,9 +44,7 @@ pub(super) fn run(
     let key = settings.signing_key()?;
     let options = IngestOptions {
         kind: args.kind,
-        max_report_size: args
-            .max_report_size
-            .map_or(settings.max_report_size, |s| s.as_u64()),
+        max_report_size: args.max_report_size.map_or(settings.max_report_size, |s| s.as_u64()),
     };
     let files = read_all(args, &options)?;
     let store = settings.open_store()?;
@@ -60,36 +58,25 @@ pub(super) fn run(
         new.push(store_artifact(store.as_ref(), file)? == Created::New);
     }
     let public_key = key.public_key();
-    store.create(
-        &layout::public_key_key(key.id().as_str()),
-        public_key.to_pem().as_bytes(),
-    )?;
+    store.create(&layout::public_key_key(key.id().as_str()), public_key.to_pem().as_bytes())?;
 
     // 3. The entry, appended with a compare-and-swap on the next sequence number.
     let records: Vec<ArtifactRecord> = files.iter().map(record).collect();
     let ci = CiContext::from_env().overridden_by(&args.ci);
     let time = args.time.unwrap_or_else(Utc::now);
-    let appended = chain::append(
-        store.as_ref(),
-        &key,
-        RetryPolicy::default(),
-        |seq, previous| {
-            Statement::new(EntryPredicate {
-                sequence: seq,
-                previous,
-                time,
-                ci: ci.clone(),
-                artifacts: records.clone(),
-                tool: ToolInfo::current(),
-            })
-        },
-    )?;
+    let appended = chain::append(store.as_ref(), &key, RetryPolicy::default(), |seq, previous| {
+        Statement::new(EntryPredicate {
+            sequence: seq,
+            previous,
+            time,
+            ci: ci.clone(),
+            artifacts: records.clone(),
+            tool: ToolInfo::current(),
+        })
+    })?;
 
     // 4. Tell the pipeline what was recorded.
-    let artifacts = records
-        .iter()
-        .zip(new)
-        .map(|(record, new)| PushedArtifact { record, new });
+    let artifacts = records.iter().zip(new).map(|(record, new)| PushedArtifact { record, new });
     let output = PushOutput {
         seq: appended.seq,
         hash: appended.hash,
@@ -112,11 +99,7 @@ fn read_all(args: &PushArgs, options: &IngestOptions) -> Result<Vec<Ingested>, E
         let file = ingest::ingest(path, options)?;
         if !names.insert(file.name.clone()) {
             let problem = "given twice in one push".to_string();
-            return Err(IngestError {
-                path: path.display().to_string(),
-                problem,
-            }
-            .into());
+            return Err(IngestError { path: path.display().to_string(), problem }.into());
         }
         debug!(name = %file.name, kind = file.reading.kind.as_str(), size = file.size, "read");
         files.push(file);
@@ -146,18 +129,10 @@ fn record(file: &Ingested) -> ArtifactRecord {
 }
 
 fn print_text(out: &mut dyn Write, output: &PushOutput) -> Result<(), Error> {
-    writeln!(
-        out,
-        "appended entry {} (sha256 {}) to {}",
-        output.seq, output.hash, output.store
-    )?;
+    writeln!(out, "appended entry {} (sha256 {}) to {}", output.seq, output.hash, output.store)?;
     for artifact in &output.artifacts {
         let record = artifact.record;
-        let stored = if artifact.new {
-            ""
-        } else {
-            " (already stored)"
-        };
+        let stored = if artifact.new { "" } else { " (already stored)" };
         writeln!(
             out,
             "  {:<17} {}  {}{stored}",

@@ -34,12 +34,9 @@ pub(super) fn run(
             writeln!(out, "{:<21} entry {seq:<6} {path}", problem.code.as_str())?;
             writeln!(out, "    {}", problem.message)?;
         }
-        let head = verification
-            .head
-            .as_ref()
-            .map_or("no entries yet".to_string(), |h| {
-                format!("head entry {} sha256 {}", h.seq, h.hash)
-            });
+        let head = verification.head.as_ref().map_or("no entries yet".to_string(), |h| {
+            format!("head entry {} sha256 {}", h.seq, h.hash)
+        });
         let verdict = if verification.ok { "ok" } else { "FAILED" };
         writeln!(
             out,
@@ -50,9 +47,5 @@ pub(super) fn run(
             count(verification.problems.len() as u64, "problem", "problems"),
         )?;
     }
-    Ok(if verification.ok {
-        ExitStatus::Success
-    } else {
-        ExitStatus::CheckFailed
-    })
+    Ok(if verification.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }

@@ -26,13 +26,8 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, most severe first.
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
 
     /// The severity band of a CVSS-style score (0.0 to 10.0).
     ///
@@ -158,11 +153,7 @@ impl fmt::Display for SeverityCounts {
             .filter(|s| self.get(**s) > 0)
             .map(|s| format!("{} {}", self.get(*s), s))
             .collect();
-        if parts.is_empty() {
-            f.write_str("none")
-        } else {
-            f.write_str(&parts.join(", "))
-        }
+        if parts.is_empty() { f.write_str("none") } else { f.write_str(&parts.join(", ")) }
     }
 }
 

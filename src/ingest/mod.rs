@@ -137,10 +137,7 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions {
-            kind: None,
-            max_report_size: DEFAULT_MAX_REPORT_SIZE,
-        }
+        IngestOptions { kind: None, max_report_size: DEFAULT_MAX_REPORT_SIZE }
     }
 }
 
@@ -156,10 +153,7 @@ pub struct IngestError {
 
 impl IngestError {
     fn new(path: &Path, problem: impl Into<String>) -> IngestError {
-        IngestError {
-            path: path.display().to_string(),
-            problem: problem.into(),
-        }
+        IngestError { path: path.display().to_string(), problem: problem.into() }
     }
 }
 
@@ -204,11 +198,7 @@ pub fn read_bytes(bytes: &[u8], kind: Option<ArtifactKind>) -> Result<Reading, S
         None => probe.detect()?,
     };
 
-    let mut reading = Reading {
-        kind,
-        scan: None,
-        signature: None,
-    };
+    let mut reading = Reading { kind, scan: None, signature: None };
     match kind {
         ArtifactKind::Sarif => reading.scan = Some(sarif::summarize(bytes, &probe)?),
         ArtifactKind::Gitlab => reading.scan = Some(gitlab::summarize(bytes)?),
@@ -262,10 +252,7 @@ fn regular_file_size(path: &Path) -> Result<u64, IngestError> {
         _ => IngestError::new(path, format!("cannot read it: {e}")),
     })?;
     if meta.is_dir() {
-        return Err(IngestError::new(
-            path,
-            "is a directory; push the files inside it",
-        ));
+        return Err(IngestError::new(path, "is a directory; push the files inside it"));
     }
     if !meta.is_file() {
         return Err(IngestError::new(path, "not a regular file"));
@@ -279,24 +266,10 @@ fn ingest_attachment(path: &Path, name: String, size: u64) -> Result<Ingested, I
     let (sha256, read) = digest::hash_reader(file)
         .map_err(|e| IngestError::new(path, format!("cannot read it: {e}")))?;
     if read != size {
-        return Err(IngestError::new(
-            path,
-            "the file changed size while it was being read",
-        ));
+        return Err(IngestError::new(path, "the file changed size while it was being read"));
     }
-    let reading = Reading {
-        kind: ArtifactKind::Attachment,
-        scan: None,
-        signature: None,
-    };
-    Ok(Ingested {
-        name,
-        path: path.to_owned(),
-        size,
-        sha256,
-        bytes: None,
-        reading,
-    })
+    let reading = Reading { kind: ArtifactKind::Attachment, scan: None, signature: None };
+    Ok(Ingested { name, path: path.to_owned(), size, sha256, bytes: None, reading })
 }
 
 fn read_report(path: &Path, size: u64, limit: u64) -> Result<Vec<u8>, IngestError> {
@@ -337,11 +310,7 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 /// The top-level fields that tell report formats apart. Everything else is skipped without
@@ -398,12 +367,10 @@ impl Probe {
         } else if self.critical.is_some() {
             Ok(ArtifactKind::CosignPayload)
         } else {
-            Err(
-                "JSON, but not a format locker reads (SARIF 2.1.0, GitLab security report, \
+            Err("JSON, but not a format locker reads (SARIF 2.1.0, GitLab security report, \
                  cosign signature or payload, Sigstore bundle); archive it with --kind \
                  attachment if it is meant to be kept as is"
-                    .to_string(),
-            )
+                .to_string())
         }
     }
 }
@@ -426,10 +393,7 @@ mod tests {
 
     #[test]
     fn names_must_be_relative_and_inside() {
-        assert_eq!(
-            artifact_name(Path::new("./reports/a.sarif")).unwrap(),
-            "reports/a.sarif"
-        );
+        assert_eq!(artifact_name(Path::new("./reports/a.sarif")).unwrap(), "reports/a.sarif");
         assert!(artifact_name(Path::new("/etc/passwd")).is_err());
         assert!(artifact_name(Path::new("reports/../../a.sarif")).is_err());
         assert!(artifact_name(Path::new(".")).is_err());

@@ -222,19 +222,13 @@ impl<'r, 'a> RuleTable<'r, 'a> {
 
     fn find(&self, result: &SarifResult) -> Option<&'r Rule<'a>> {
         let reference = result.rule.as_ref();
-        let index = result
-            .rule_index
-            .or_else(|| reference.and_then(|r| r.index));
-        if let Some(rule) = index
-            .and_then(|i| usize::try_from(i).ok())
-            .and_then(|i| self.rules.get(i))
+        let index = result.rule_index.or_else(|| reference.and_then(|r| r.index));
+        if let Some(rule) =
+            index.and_then(|i| usize::try_from(i).ok()).and_then(|i| self.rules.get(i))
         {
             return Some(rule);
         }
-        let id = result
-            .rule_id
-            .as_deref()
-            .or_else(|| reference.and_then(|r| r.id.as_deref()))?;
+        let id = result.rule_id.as_deref().or_else(|| reference.and_then(|r| r.id.as_deref()))?;
         self.by_id.get(id).map(|i| &self.rules[*i])
     }
 
@@ -260,9 +254,7 @@ impl<'r, 'a> RuleTable<'r, 'a> {
         }
 
         let declared = |p: &Option<Properties>| {
-            p.as_ref()
-                .and_then(|p| p.security_severity.as_ref())
-                .and_then(|s| s.severity())
+            p.as_ref().and_then(|p| p.security_severity.as_ref()).and_then(|s| s.severity())
         };
         let severity = declared(&result.properties)
             .or_else(|| rule.and_then(|r| declared(&r.properties)))

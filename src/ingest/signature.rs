@@ -10,26 +10,15 @@ use super::parse_document;
 
 /// Sigstore bundle media types this reader knows.
 const BUNDLE_MEDIA_TYPES: [(&str, &str); 4] = [
-    (
-        "application/vnd.dev.sigstore.bundle+json;version=0.1",
-        "0.1",
-    ),
-    (
-        "application/vnd.dev.sigstore.bundle+json;version=0.2",
-        "0.2",
-    ),
-    (
-        "application/vnd.dev.sigstore.bundle+json;version=0.3",
-        "0.3",
-    ),
+    ("application/vnd.dev.sigstore.bundle+json;version=0.1", "0.1"),
+    ("application/vnd.dev.sigstore.bundle+json;version=0.2", "0.2"),
+    ("application/vnd.dev.sigstore.bundle+json;version=0.3", "0.3"),
     ("application/vnd.dev.sigstore.bundle.v0.3+json", "0.3"),
 ];
 
 /// Simple-signing `critical.type` values.
-const SIMPLE_SIGNING_TYPES: [&str; 2] = [
-    "cosign container image signature",
-    "atomic container signature",
-];
+const SIMPLE_SIGNING_TYPES: [&str; 2] =
+    ["cosign container image signature", "atomic container signature"];
 
 /// What a signature file signs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,22 +175,14 @@ pub(super) fn summarize_bundle(bytes: &[u8]) -> Result<SignatureSummary, String>
         .iter()
         .find(|(media_type, _)| *media_type == bundle.media_type)
         .map(|(_, version)| version.to_string())
-        .ok_or_else(|| {
-            format!(
-                "unsupported Sigstore bundle media type {:?}",
-                bundle.media_type
-            )
-        })?;
+        .ok_or_else(|| format!("unsupported Sigstore bundle media type {:?}", bundle.media_type))?;
 
     let (signatures, signed) = match (&bundle.message_signature, &bundle.dsse_envelope) {
         (Some(message), None) => (1, vec![message_subject(message)?]),
-        (None, Some(envelope)) => (
-            envelope.signatures.len() as u64,
-            envelope_subjects(envelope)?,
-        ),
+        (None, Some(envelope)) => (envelope.signatures.len() as u64, envelope_subjects(envelope)?),
         _ => {
             return Err(
-                "a Sigstore bundle holds exactly one of messageSignature and dsseEnvelope".into(),
+                "a Sigstore bundle holds exactly one of messageSignature and dsseEnvelope".into()
             );
         }
     };
@@ -221,10 +202,7 @@ fn signed_image(payload: SimpleSigning) -> Result<SignedSubject, String> {
     }
     let digest = critical.image.docker_manifest_digest;
     check_digest(&digest)?;
-    Ok(SignedSubject {
-        name: Some(critical.identity.docker_reference),
-        digest,
-    })
+    Ok(SignedSubject { name: Some(critical.identity.docker_reference), digest })
 }
 
 fn message_subject(message: &MessageSignature) -> Result<SignedSubject, String> {
@@ -240,18 +218,12 @@ fn message_subject(message: &MessageSignature) -> Result<SignedSubject, String> 
         "SHA2_512" => "sha512",
         other => return Err(format!("unknown message digest algorithm {other:?}")),
     };
-    Ok(SignedSubject {
-        name: None,
-        digest: format!("{algorithm}:{}", hex::encode(raw)),
-    })
+    Ok(SignedSubject { name: None, digest: format!("{algorithm}:{}", hex::encode(raw)) })
 }
 
 fn envelope_subjects(envelope: &BundleEnvelope) -> Result<Vec<SignedSubject>, String> {
     if envelope.payload_type != "application/vnd.in-toto+json" {
-        return Err(format!(
-            "DSSE payload type {:?} is not in-toto",
-            envelope.payload_type
-        ));
+        return Err(format!("DSSE payload type {:?} is not in-toto", envelope.payload_type));
     }
     let payload = decode_base64(&envelope.payload, "dsseEnvelope.payload")?;
     let statement: InTotoStatement = parse_document(&payload, "in-toto statement")?;
@@ -260,10 +232,7 @@ fn envelope_subjects(envelope: &BundleEnvelope) -> Result<Vec<SignedSubject>, St
         .into_iter()
         .filter_map(|s| {
             let (algorithm, value) = s.digest.into_iter().next()?;
-            Some(SignedSubject {
-                name: s.name,
-                digest: format!("{algorithm}:{value}"),
-            })
+            Some(SignedSubject { name: s.name, digest: format!("{algorithm}:{value}") })
         })
         .collect();
     if subjects.is_empty() {
@@ -276,15 +245,9 @@ fn check_digest(digest: &str) -> Result<(), String> {
     let valid = digest
         .strip_prefix("sha256:")
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("{digest:?} is not a sha256 image digest"))
-    }
+    if valid { Ok(()) } else { Err(format!("{digest:?} is not a sha256 image digest")) }
 }
 
 fn decode_base64(text: &str, field: &str) -> Result<Vec<u8>, String> {
-    STANDARD
-        .decode(text.trim())
-        .map_err(|e| format!("{field} is not base64 ({e})"))
+    STANDARD.decode(text.trim()).map_err(|e| format!("{field} is not base64 ({e})"))
 }

@@ -40,10 +40,7 @@ impl LocalStore {
 
     fn io_error(&self, key: &str) -> impl Fn(io::Error) -> StoreError + '_ {
         let location = self.location(key);
-        move |source| StoreError::Io {
-            location: location.clone(),
-            source,
-        }
+        move |source| StoreError::Io { location: location.clone(), source }
     }
 
     /// A new, uniquely named scratch file.
@@ -73,9 +70,7 @@ impl LocalStore {
     /// Links the finished scratch file into place unless `key` exists, then removes it.
     fn publish(&self, scratch: &Path, key: &str) -> Result<Created, StoreError> {
         let target = self.path(key);
-        let parent = target
-            .parent()
-            .expect("object keys always have a directory part");
+        let parent = target.parent().expect("object keys always have a directory part");
         fs::create_dir_all(parent).map_err(self.io_error(key))?;
 
         let outcome = match fs::hard_link(scratch, &target) {
@@ -126,17 +121,12 @@ impl Store for LocalStore {
             Err(e) => {
                 let _ = fs::remove_file(&scratch);
                 let location = source.display().to_string();
-                return Err(StoreError::Io {
-                    location,
-                    source: e,
-                });
+                return Err(StoreError::Io { location, source: e });
             }
         };
         if digest != *expected {
             let _ = fs::remove_file(&scratch);
-            return Err(StoreError::SourceChanged {
-                path: source.display().to_string(),
-            });
+            return Err(StoreError::SourceChanged { path: source.display().to_string() });
         }
         self.publish(&scratch, key)
     }
@@ -160,14 +150,10 @@ impl Store for LocalStore {
     fn ensure_readable(&self) -> Result<(), StoreError> {
         match fs::metadata(&self.root) {
             Ok(meta) if meta.is_dir() => Ok(()),
-            Ok(_) => Err(StoreError::Config(format!(
-                "{}: not a directory",
-                self.root.display()
-            ))),
-            Err(source) => Err(StoreError::Io {
-                location: self.root.display().to_string(),
-                source,
-            }),
+            Ok(_) => Err(StoreError::Config(format!("{}: not a directory", self.root.display()))),
+            Err(source) => {
+                Err(StoreError::Io { location: self.root.display().to_string(), source })
+            }
         }
     }
 
@@ -196,16 +182,9 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<ObjectInfo>) -> io::Result<()> 
             walk(root, &path, found)?;
             continue;
         }
-        let relative = path
-            .strip_prefix(root)
-            .expect("walked paths lie under the root");
-        let key = relative
-            .to_string_lossy()
-            .replace(std::path::MAIN_SEPARATOR, "/");
-        found.push(ObjectInfo {
-            key,
-            size: meta.len(),
-        });
+        let relative = path.strip_prefix(root).expect("walked paths lie under the root");
+        let key = relative.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+        found.push(ObjectInfo { key, size: meta.len() });
     }
     Ok(())
 }
@@ -230,24 +209,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
         assert_eq!(store.create("chain/a.json", b"one").unwrap(), Created::New);
-        assert_eq!(
-            store.create("chain/a.json", b"two").unwrap(),
-            Created::Existed
-        );
+        assert_eq!(store.create("chain/a.json", b"two").unwrap(), Created::Existed);
         assert_eq!(store.get("chain/a.json").unwrap().unwrap(), b"one");
         assert!(store.get("chain/b.json").unwrap().is_none());
         let listed = store.list("chain/").unwrap();
-        assert_eq!(
-            listed,
-            vec![ObjectInfo {
-                key: "chain/a.json".into(),
-                size: 3
-            }]
-        );
-        assert!(
-            store.list("tmp/").unwrap().is_empty(),
-            "scratch files are removed"
-        );
+        assert_eq!(listed, vec![ObjectInfo { key: "chain/a.json".into(), size: 3 }]);
+        assert!(store.list("tmp/").unwrap().is_empty(), "scratch files are removed");
     }
 
     #[test]
@@ -262,11 +229,6 @@ mod tests {
             Err(StoreError::SourceChanged { .. })
         ));
         let right = Sha256::of(b"payload");
-        assert_eq!(
-            store
-                .create_from_file("objects/x", &source, &right)
-                .unwrap(),
-            Created::New
-        );
+        assert_eq!(store.create_from_file("objects/x", &source, &right).unwrap(), Created::New);
     }
 }

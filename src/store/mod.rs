@@ -48,11 +48,7 @@ pub mod layout {
     pub fn parse_entry_key(key: &str) -> Option<u64> {
         let digits = key.strip_prefix(CHAIN)?.strip_suffix(".json")?;
         let well_formed = digits.len() == SEQ_WIDTH && digits.bytes().all(|b| b.is_ascii_digit());
-        if well_formed {
-            digits.parse().ok()
-        } else {
-            None
-        }
+        if well_formed { digits.parse().ok() } else { None }
     }
 
     /// The digest named by an artifact key, or `None` when `key` is not one.

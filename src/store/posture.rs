@@ -41,12 +41,7 @@ pub struct Check {
 
 impl Check {
     fn new(id: &'static str, status: Status, detail: impl Into<String>) -> Check {
-        Check {
-            id,
-            status,
-            detail: detail.into(),
-            fix: None,
-        }
+        Check { id, status, detail: detail.into(), fix: None }
     }
 
     fn fix(mut self, fix: impl Into<String>) -> Check {
@@ -103,14 +98,8 @@ fn versioning(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
     // configuration calls in forms the SDK cannot read.
     let probe = store.probe_write()?;
     let (status, detail) = match &probe.version_id {
-        Some(id) => (
-            Status::Ok,
-            format!("versioning is on (a probe write got version {id})"),
-        ),
-        None => (
-            Status::Fail,
-            "versioning is off: a probe write got no version id".to_string(),
-        ),
+        Some(id) => (Status::Ok, format!("versioning is on (a probe write got version {id})")),
+        None => (Status::Fail, "versioning is off: a probe write got no version id".to_string()),
     };
     Ok(Check::new("versioning", status, detail).fix(format!(
         "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled"
@@ -138,10 +127,7 @@ fn encryption(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
     };
     let echoed = store.probe_write()?.encryption;
     let (status, detail) = match (algorithms.is_empty(), echoed) {
-        (false, _) => (
-            Status::Ok,
-            format!("default encryption {}", algorithms.join(", ")),
-        ),
+        (false, _) => (Status::Ok, format!("default encryption {}", algorithms.join(", "))),
         (true, Some(applied)) => (
             Status::Fail,
             format!(
@@ -164,10 +150,7 @@ fn encryption(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
 fn conditional_writes(store: &S3Store, _bucket: &str) -> Result<Check, StoreError> {
     let enforced = store.conditional_writes_enforced()?;
     let (status, detail) = if enforced {
-        (
-            Status::Ok,
-            "a second create-if-absent write of one key was refused (412)",
-        )
+        (Status::Ok, "a second create-if-absent write of one key was refused (412)")
     } else {
         (
             Status::Fail,
@@ -187,14 +170,8 @@ fn object_lock(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
         Err(e) if code_of(&e) == Some("ObjectLockConfigurationNotFoundError") => None,
         Err(e) => return Err(store.error("", e)),
     };
-    let enabled = configuration
-        .as_ref()
-        .and_then(|c| c.object_lock_enabled())
-        .is_some();
-    let default = configuration
-        .as_ref()
-        .and_then(|c| c.rule())
-        .and_then(|r| r.default_retention());
+    let enabled = configuration.as_ref().and_then(|c| c.object_lock_enabled()).is_some();
+    let default = configuration.as_ref().and_then(|c| c.rule()).and_then(|r| r.default_retention());
     let per_object = store.options().retention.is_some();
     let (status, detail) = match (enabled, default) {
         (true, Some(d)) => (
@@ -206,14 +183,10 @@ fn object_lock(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
                 d.years().unwrap_or(0)
             ),
         ),
-        (true, None) if per_object => (
-            Status::Ok,
-            "Object Lock on; locker sets retention on each object it writes".into(),
-        ),
-        (true, None) => (
-            Status::Warn,
-            "Object Lock on but without default retention".into(),
-        ),
+        (true, None) if per_object => {
+            (Status::Ok, "Object Lock on; locker sets retention on each object it writes".into())
+        }
+        (true, None) => (Status::Warn, "Object Lock on but without default retention".into()),
         (false, _) => (
             Status::Warn,
             "Object Lock is off: versions can be deleted by anyone allowed to".into(),
@@ -257,12 +230,7 @@ fn public_access(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
 
 fn lifecycle(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
     let (client, runtime) = store.client();
-    let found = runtime.block_on(
-        client
-            .get_bucket_lifecycle_configuration()
-            .bucket(bucket)
-            .send(),
-    );
+    let found = runtime.block_on(client.get_bucket_lifecycle_configuration().bucket(bucket).send());
     let rules = match found {
         Ok(output) => output.rules().to_vec(),
         Err(e) if code_of(&e) == Some("NoSuchLifecycleConfiguration") => vec![],
@@ -274,19 +242,13 @@ fn lifecycle(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
         if let Some(days) = rule.expiration().and_then(|e| e.days()) {
             short.push((id.to_string(), "current", days));
         }
-        if let Some(days) = rule
-            .noncurrent_version_expiration()
-            .and_then(|e| e.noncurrent_days())
-        {
+        if let Some(days) = rule.noncurrent_version_expiration().and_then(|e| e.noncurrent_days()) {
             short.push((id.to_string(), "noncurrent", days));
         }
     }
     short.retain(|(_, _, days)| *days < HIPAA_RETENTION_DAYS);
     let (status, detail) = match short.iter().map(|s| s.2).min() {
-        None => (
-            Status::Ok,
-            "no lifecycle rule expires versions before 6 years".to_string(),
-        ),
+        None => (Status::Ok, "no lifecycle rule expires versions before 6 years".to_string()),
         Some(days) => {
             let which: Vec<String> = short
                 .iter()
@@ -297,10 +259,7 @@ fn lifecycle(store: &S3Store, bucket: &str) -> Result<Check, StoreError> {
             } else {
                 "HIPAA 164.316 (6 years)"
             };
-            (
-                Status::Warn,
-                format!("{}: shorter than {frameworks} require", which.join("; ")),
-            )
+            (Status::Warn, format!("{}: shorter than {frameworks} require", which.join("; ")))
         }
     };
     Ok(Check::new("lifecycle", status, detail).fix(format!(
@@ -331,24 +290,15 @@ pub fn create_bucket(store: &S3Store) -> Result<Vec<String>, StoreError> {
     }
     let mut done = Vec::new();
     let created = runtime.block_on(
-        client
-            .create_bucket()
-            .bucket(&bucket)
-            .object_lock_enabled_for_bucket(true)
-            .send(),
+        client.create_bucket().bucket(&bucket).object_lock_enabled_for_bucket(true).send(),
     );
     created.map_err(|e| store.error("", e))?;
     done.push(format!("created bucket {bucket} with Object Lock enabled"));
 
-    let versioning = VersioningConfiguration::builder()
-        .status(BucketVersioningStatus::Enabled)
-        .build();
+    let versioning =
+        VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
     let result = runtime.block_on(
-        client
-            .put_bucket_versioning()
-            .bucket(&bucket)
-            .versioning_configuration(versioning)
-            .send(),
+        client.put_bucket_versioning().bucket(&bucket).versioning_configuration(versioning).send(),
     );
     result.map_err(|e| store.error("", e))?;
     done.push("enabled versioning".to_string());
@@ -386,12 +336,7 @@ pub fn create_bucket(store: &S3Store) -> Result<Vec<String>, StoreError> {
         };
         if let RetainUntil::Days(days) = retention.until {
             let rule = ObjectLockRule::builder()
-                .default_retention(
-                    DefaultRetention::builder()
-                        .mode(mode)
-                        .days(days as i32)
-                        .build(),
-                )
+                .default_retention(DefaultRetention::builder().mode(mode).days(days as i32).build())
                 .build();
             let configuration = ObjectLockConfiguration::builder()
                 .object_lock_enabled(ObjectLockEnabled::Enabled)

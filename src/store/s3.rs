@@ -150,9 +150,7 @@ impl std::fmt::Debug for S3Store {
 ///
 /// [`StoreError::Config`] for a malformed address.
 pub fn parse_url(url: &str) -> Result<(String, String), StoreError> {
-    let rest = url
-        .strip_prefix("s3://")
-        .ok_or_else(|| bad_url(url, "it must start with s3://"))?;
+    let rest = url.strip_prefix("s3://").ok_or_else(|| bad_url(url, "it must start with s3://"))?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     let valid_bucket = (3..=63).contains(&bucket.len())
         && bucket
@@ -168,11 +166,7 @@ pub fn parse_url(url: &str) -> Result<(String, String), StoreError> {
     if prefix.split('/').any(|p| p == ".." || p == ".") {
         return Err(bad_url(url, "the prefix must not contain `.` or `..`"));
     }
-    let prefix = if prefix.is_empty() {
-        String::new()
-    } else {
-        format!("{prefix}/")
-    };
+    let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
     Ok((bucket.to_string(), prefix))
 }
 
@@ -192,28 +186,19 @@ impl S3Store {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|source| StoreError::Io {
-                location: url.to_string(),
-                source,
-            })?;
+            .map_err(|source| StoreError::Io { location: url.to_string(), source })?;
 
         let sdk = runtime.block_on(load_sdk_config(&options));
-        let endpoint = options
-            .endpoint
-            .clone()
-            .or_else(|| sdk.endpoint_url().map(str::to_string));
-        let path_style = options
-            .path_style
-            .unwrap_or_else(|| endpoint.as_deref().is_some_and(is_local_host));
+        let endpoint = options.endpoint.clone().or_else(|| sdk.endpoint_url().map(str::to_string));
+        let path_style =
+            options.path_style.unwrap_or_else(|| endpoint.as_deref().is_some_and(is_local_host));
         let mut config = aws_sdk_s3::config::Builder::from(&sdk)
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .force_path_style(path_style);
         if let Some(endpoint) = &options.endpoint {
             config = config.endpoint_url(endpoint);
         }
-        let on_aws = endpoint
-            .as_deref()
-            .is_none_or(|e| e.contains(".amazonaws.com"));
+        let on_aws = endpoint.as_deref().is_none_or(|e| e.contains(".amazonaws.com"));
         debug!(%bucket, %prefix, ?endpoint, path_style, "S3 store");
 
         Ok(S3Store {
@@ -274,10 +259,7 @@ impl S3Store {
             LockMode::Governance => ObjectLockMode::Governance,
             LockMode::Compliance => ObjectLockMode::Compliance,
         };
-        Some((
-            mode,
-            aws_smithy_types::DateTime::from_secs(until.timestamp()),
-        ))
+        Some((mode, aws_smithy_types::DateTime::from_secs(until.timestamp())))
     }
 
     fn encryption(&self) -> (ServerSideEncryption, Option<String>) {
@@ -288,9 +270,7 @@ impl S3Store {
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<Created, StoreError> {
-        self.put_reporting(key, bytes)
-            .await
-            .map(|(created, _)| created)
+        self.put_reporting(key, bytes).await.map(|(created, _)| created)
     }
 
     /// Writes a probe object under `probes/` and reports what the server says it did: the
@@ -302,9 +282,7 @@ impl S3Store {
     /// Request failures.
     pub fn probe_write(&self) -> Result<ProbeWrite, StoreError> {
         let key = format!("probes/posture-{:016x}", getrandom::u64().unwrap_or(0));
-        let (_, output) = self
-            .runtime
-            .block_on(self.put_reporting(&key, b"probe".to_vec()))?;
+        let (_, output) = self.runtime.block_on(self.put_reporting(&key, b"probe".to_vec()))?;
         let output = output.unwrap_or_default();
         Ok(ProbeWrite {
             version_id: output.version_id.filter(|v| v != "null"),
@@ -339,9 +317,7 @@ impl S3Store {
             Ok(output) => {
                 let raw = ProbeWriteRaw {
                     version_id: output.version_id().map(str::to_string),
-                    encryption: output
-                        .server_side_encryption()
-                        .map(|e| e.as_str().to_string()),
+                    encryption: output.server_side_encryption().map(|e| e.as_str().to_string()),
                 };
                 Ok((Created::New, Some(raw)))
             }
@@ -374,9 +350,7 @@ impl S3Store {
             .map_err(|e| self.error(key, e))?;
         let upload_id = upload.upload_id().unwrap_or_default().to_string();
 
-        let outcome = self
-            .upload_parts_and_complete(key, source, expected, &upload_id)
-            .await;
+        let outcome = self.upload_parts_and_complete(key, source, expected, &upload_id).await;
         if !matches!(outcome, Ok(Created::New)) {
             let abort = self
                 .client
@@ -402,10 +376,7 @@ impl S3Store {
     ) -> Result<Created, StoreError> {
         use tokio::io::AsyncReadExt;
 
-        let source_error = |e| StoreError::Io {
-            location: source.display().to_string(),
-            source: e,
-        };
+        let source_error = |e| StoreError::Io { location: source.display().to_string(), source: e };
         let mut file = tokio::fs::File::open(source).await.map_err(source_error)?;
         let mut whole = Hasher::default();
         let mut parts = Vec::new();
@@ -453,9 +424,7 @@ impl S3Store {
             }
         }
         if whole.finish() != *expected {
-            return Err(StoreError::SourceChanged {
-                path: source.display().to_string(),
-            });
+            return Err(StoreError::SourceChanged { path: source.display().to_string() });
         }
 
         let completed = self
@@ -465,11 +434,7 @@ impl S3Store {
             .key(self.object_key(key))
             .upload_id(upload_id)
             .if_none_match("*")
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await;
         match completed {
@@ -480,13 +445,8 @@ impl S3Store {
     }
 
     async fn get_stream(&self, key: &str) -> Result<Option<ByteStream>, StoreError> {
-        let result = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.object_key(key))
-            .send()
-            .await;
+        let result =
+            self.client.get_object().bucket(&self.bucket).key(self.object_key(key)).send().await;
         match result {
             Ok(output) => Ok(Some(output.body)),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
@@ -501,11 +461,7 @@ impl S3Store {
     /// Request failures.
     pub fn retained_until(&self, key: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         let head = self.runtime.block_on(
-            self.client
-                .head_object()
-                .bucket(&self.bucket)
-                .key(self.object_key(key))
-                .send(),
+            self.client.head_object().bucket(&self.bucket).key(self.object_key(key)).send(),
         );
         let head = head.map_err(|e| self.error(key, e))?;
         Ok(head
@@ -529,21 +485,14 @@ impl Store for S3Store {
         source: &Path,
         expected: &Sha256,
     ) -> Result<Created, StoreError> {
-        let source_error = |e| StoreError::Io {
-            location: source.display().to_string(),
-            source: e,
-        };
+        let source_error = |e| StoreError::Io { location: source.display().to_string(), source: e };
         let size = std::fs::metadata(source).map_err(source_error)?.len();
         if size > self.options.multipart_threshold {
-            return self
-                .runtime
-                .block_on(self.put_multipart(key, source, expected));
+            return self.runtime.block_on(self.put_multipart(key, source, expected));
         }
         let bytes = std::fs::read(source).map_err(source_error)?;
         if Sha256::of(&bytes) != *expected {
-            return Err(StoreError::SourceChanged {
-                path: source.display().to_string(),
-            });
+            return Err(StoreError::SourceChanged { path: source.display().to_string() });
         }
         self.create(key, &bytes)
     }
@@ -555,29 +504,20 @@ impl Store for S3Store {
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)
-            .map_err(|source| StoreError::Io {
-                location: self.location(key),
-                source,
-            })?;
+            .map_err(|source| StoreError::Io { location: self.location(key), source })?;
         Ok(Some(bytes))
     }
 
     fn open(&self, key: &str) -> Result<Option<Box<dyn Read + Send>>, StoreError> {
         let stream = self.runtime.block_on(self.get_stream(key))?;
         Ok(stream.map(|body| {
-            Box::new(StreamReader {
-                runtime: self.runtime.clone(),
-                body,
-                chunk: Vec::new(),
-                at: 0,
-            }) as Box<dyn Read + Send>
+            Box::new(StreamReader { runtime: self.runtime.clone(), body, chunk: Vec::new(), at: 0 })
+                as Box<dyn Read + Send>
         }))
     }
 
     fn ensure_readable(&self) -> Result<(), StoreError> {
-        let result = self
-            .runtime
-            .block_on(self.client.head_bucket().bucket(&self.bucket).send());
+        let result = self.runtime.block_on(self.client.head_bucket().bucket(&self.bucket).send());
         result.map(|_| ()).map_err(|e| self.error("", e))
     }
 
@@ -596,10 +536,7 @@ impl Store for S3Store {
             let page = page.map_err(|e| self.error(prefix, e))?;
             for object in page.contents() {
                 let key = self.store_key(object.key().unwrap_or_default()).to_string();
-                found.push(ObjectInfo {
-                    key,
-                    size: object.size().unwrap_or(0).max(0) as u64,
-                });
+                found.push(ObjectInfo { key, size: object.size().unwrap_or(0).max(0) as u64 });
             }
         }
         found.sort_by(|a, b| a.key.cmp(&b.key));
@@ -617,15 +554,10 @@ impl Store for S3Store {
                 .prefix(self.object_key(prefix))
                 .set_key_marker(key_marker.take())
                 .set_version_id_marker(version_marker.take());
-            let page = self
-                .runtime
-                .block_on(request.send())
-                .map_err(|e| self.error(prefix, e))?;
+            let page = self.runtime.block_on(request.send()).map_err(|e| self.error(prefix, e))?;
             for version in page.versions() {
                 found.push(ObjectVersion {
-                    key: self
-                        .store_key(version.key().unwrap_or_default())
-                        .to_string(),
+                    key: self.store_key(version.key().unwrap_or_default()).to_string(),
                     version_id: version.version_id().unwrap_or("null").to_string(),
                     latest: version.is_latest().unwrap_or(false),
                     delete_marker: false,
@@ -650,10 +582,7 @@ impl Store for S3Store {
     }
 
     fn conditional_writes_enforced(&self) -> Result<bool, StoreError> {
-        let probe = format!(
-            "probes/conditional-write-{:016x}",
-            getrandom::u64().unwrap_or(0)
-        );
+        let probe = format!("probes/conditional-write-{:016x}", getrandom::u64().unwrap_or(0));
         let first = self.create(&probe, b"probe")?;
         let second = self.create(&probe, b"probe, second write")?;
         debug!(?first, ?second, "conditional write probe");
@@ -737,23 +666,20 @@ where
     R: std::fmt::Debug,
 {
     let (status, hint) = match &error {
-        SdkError::TimeoutError(_) => (
-            ExitStatus::Unavailable,
-            "timed out; the store may be down or slow, a retry may help",
-        ),
+        SdkError::TimeoutError(_) => {
+            (ExitStatus::Unavailable, "timed out; the store may be down or slow, a retry may help")
+        }
         SdkError::DispatchFailure(_) => (
             ExitStatus::Unavailable,
             "cannot connect; check the endpoint and the network, a retry may help",
         ),
         SdkError::ServiceError(e) => match e.err().code() {
-            Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => (
-                ExitStatus::Usage,
-                "access refused; check the credentials and the bucket policy",
-            ),
-            Some("NoSuchBucket") => (
-                ExitStatus::Usage,
-                "no such bucket; create it with `locker init`",
-            ),
+            Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => {
+                (ExitStatus::Usage, "access refused; check the credentials and the bucket policy")
+            }
+            Some("NoSuchBucket") => {
+                (ExitStatus::Usage, "no such bucket; create it with `locker init`")
+            }
             _ => (ExitStatus::Unavailable, "the store refused the request"),
         },
         _ => (ExitStatus::Unavailable, "the request failed"),

@@ -4,27 +4,136 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use locker::store::{LocalStore, S3Options, S3Store, Store};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// The S3 endpoint the tests may use, started by tests/run.sh.
+pub fn s3_endpoint() -> Option<String> {
+    std::env::var("LOCKER_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty())
+}
+
+/// Whether this run exercises the S3 store instead of the local one
+/// (`LOCKER_TEST_STORE=s3`, set by tests/run.sh for its second pass).
+pub fn s3_mode() -> bool {
+    std::env::var("LOCKER_TEST_STORE").is_ok_and(|v| v == "s3")
+}
+
+/// The S3 endpoint, or a failure saying how to get one.
+pub fn require_s3() -> String {
+    s3_endpoint().unwrap_or_else(|| {
+        panic!(
+            "LOCKER_TEST_S3_ENDPOINT is not set: run the tests with tests/run.sh, which starts \
+             an S3 server"
+        )
+    })
+}
+
+/// Environment that points `locker` and the SDK at the test S3 server.
+pub fn s3_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ]
+}
+
+/// A fresh bucket name.
+pub fn unique_bucket(label: &str) -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new().hash_one(std::time::SystemTime::now());
+    format!("{label}-{random:016x}")
+}
+
+/// Direct access to a store's objects, bypassing `locker`: how the tests tamper.
+pub enum RawStore {
+    Local(PathBuf),
+    S3(S3Store),
+}
+
+impl RawStore {
+    /// Opens `s3://bucket/prefix` on the test server, with the credentials tests/run.sh
+    /// exports to the test process.
+    pub fn s3(url: &str, endpoint: &str) -> RawStore {
+        let options = S3Options { endpoint: Some(endpoint.to_string()), ..S3Options::default() };
+        RawStore::S3(S3Store::open(url, options).expect("S3 store opens"))
+    }
+
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        match self {
+            RawStore::Local(root) => std::fs::read(root.join(key)).ok(),
+            RawStore::S3(store) => store.get(key).unwrap(),
+        }
+    }
+
+    /// Writes `bytes` under `key`, replacing what is there.
+    pub fn put(&self, key: &str, bytes: &[u8]) {
+        match self {
+            RawStore::Local(root) => {
+                let path = root.join(key);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, bytes).unwrap();
+            }
+            RawStore::S3(store) => {
+                let (client, runtime) = store.client();
+                let request = client
+                    .put_object()
+                    .bucket(store.bucket())
+                    .key(store.object_key(key))
+                    .body(bytes.to_vec().into());
+                runtime.block_on(request.send()).expect("raw put");
+            }
+        }
+    }
+
+    pub fn delete(&self, key: &str) {
+        match self {
+            RawStore::Local(root) => std::fs::remove_file(root.join(key)).unwrap(),
+            RawStore::S3(store) => {
+                let (client, runtime) = store.client();
+                let request =
+                    client.delete_object().bucket(store.bucket()).key(store.object_key(key));
+                runtime.block_on(request.send()).expect("raw delete");
+            }
+        }
+    }
+
+    /// Keys under `prefix`.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let listed = match self {
+            RawStore::Local(root) if !root.exists() => return vec![],
+            RawStore::Local(root) => LocalStore::new(root).list(prefix),
+            RawStore::S3(store) => store.list(prefix),
+        };
+        listed.unwrap().into_iter().map(|o| o.key).collect()
+    }
+
+    /// Copies every object under `prefix` to `target`.
+    pub fn copy_to(&self, target: &RawStore, prefix: &str) {
+        for key in self.keys(prefix) {
+            target.put(&key, &self.get(&key).unwrap());
+        }
+    }
+}
+
 /// The public sample reports under `tests/fixtures/public`.
 pub fn public_fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/public")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/public").join(name)
 }
 
 /// Reports made by real scanners under `tests/fixtures/scanners`.
 pub fn scanner_fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/scanners")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scanners").join(name)
 }
 
-/// A working directory with a signing key (`ci.key`, `ci.key.pub`) and a store
-/// (`./evidence`).
+/// A working directory with a signing key (`ci.key`, `ci.key.pub`) and a store: `./evidence`,
+/// or in S3 mode `s3://<fresh bucket>/evidence` on the test server (an unversioned bucket, so
+/// that the same tampering gives the same findings as on disk).
 pub struct Workspace {
     pub dir: TempDir,
+    pub bucket: Option<String>,
 }
 
 /// The outcome of one command.
@@ -62,11 +171,36 @@ impl Run {
 
 impl Workspace {
     pub fn new() -> Workspace {
-        let workspace = Workspace {
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
+        let bucket = s3_mode().then(|| unique_bucket("ws"));
+        let workspace = Workspace { dir: tempfile::tempdir().expect("temp dir"), bucket };
+        if let Some(bucket) = &workspace.bucket {
+            let RawStore::S3(store) = workspace.raw() else { unreachable!() };
+            let (client, runtime) = store.client();
+            runtime.block_on(client.create_bucket().bucket(bucket).send()).expect("bucket");
+        }
         workspace.run(&["keygen", "--out", "ci.key"]).expect(0);
         workspace
+    }
+
+    /// The `--store` value of the store named `name` (`evidence` is the default one).
+    pub fn store_url(&self, name: &str) -> String {
+        match &self.bucket {
+            Some(bucket) => format!("s3://{bucket}/{name}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// Raw access to the default store.
+    pub fn raw(&self) -> RawStore {
+        self.raw_named("evidence")
+    }
+
+    /// Raw access to the store named `name`.
+    pub fn raw_named(&self, name: &str) -> RawStore {
+        match &self.bucket {
+            Some(_) => RawStore::s3(&self.store_url(name), &require_s3()),
+            None => RawStore::Local(self.path(name)),
+        }
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
@@ -80,10 +214,11 @@ impl Workspace {
     /// A `locker` command with a clean environment, run in the workspace.
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_locker"));
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
         command.current_dir(self.dir.path());
+        if self.bucket.is_some() {
+            command.envs(s3_env(&require_s3())).env("LOCKER_STORE", self.store_url("evidence"));
+        }
         command
     }
 
@@ -118,15 +253,7 @@ impl Workspace {
     pub fn push_note(&self, text: &str) -> u64 {
         let name = format!("note-{}.txt", text.replace(' ', "-"));
         self.write(&name, text.as_bytes());
-        let run = self.run(&[
-            "push",
-            "--key",
-            "ci.key",
-            "--json",
-            "--kind",
-            "attachment",
-            &name,
-        ]);
+        let run = self.run(&["push", "--key", "ci.key", "--json", "--kind", "attachment", &name]);
         run.expect(0).json()["seq"].as_u64().unwrap()
     }
 
@@ -141,11 +268,7 @@ impl Workspace {
     pub fn problems(&self, extra: &[&str]) -> Vec<(String, Option<u64>, Option<String>)> {
         let run = self.verify(extra);
         let json = run.json();
-        assert_eq!(
-            run.status == 0,
-            json["ok"].as_bool().unwrap(),
-            "status and ok agree"
-        );
+        assert_eq!(run.status == 0, json["ok"].as_bool().unwrap(), "status and ok agree");
         json["problems"]
             .as_array()
             .unwrap()
@@ -160,8 +283,14 @@ impl Workspace {
             .collect()
     }
 
+    /// The file of entry `seq` in a local store.
     pub fn entry_path(&self, seq: u64) -> PathBuf {
-        self.store().join(format!("chain/{seq:012}.json"))
+        self.store().join(entry_key(seq))
+    }
+
+    /// The stored bytes of entry `seq`.
+    pub fn entry_bytes(&self, seq: u64) -> Vec<u8> {
+        self.raw().get(&entry_key(seq)).expect("entry exists")
     }
 
     /// Entries listed by `locker log --json`.
@@ -170,12 +299,9 @@ impl Workspace {
         run.json()["entries"].as_array().unwrap().clone()
     }
 
-    /// Number of entry files in the store.
+    /// Number of entries in the store.
     pub fn entry_count(&self) -> usize {
-        match std::fs::read_dir(self.store().join("chain")) {
-            Ok(dir) => dir.count(),
-            Err(_) => 0,
-        }
+        self.raw().keys("chain/").len()
     }
 }
 
