@@ -483,8 +483,8 @@ fn proxy_one(client: std::net::TcpStream, upstream: &str) {
                 return;
             }
             let lower = line.to_ascii_lowercase();
-            if lower.starts_with("content-length:") {
-                length = lower[15..].trim().parse().unwrap_or(0);
+            if let Some(value) = lower.strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
             }
             if lower.starts_with("if-none-match:") {
                 continue;
