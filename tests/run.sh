@@ -3,7 +3,8 @@
 #   - a Python virtual environment with securesystemslib, the independent DSSE verifier
 #     that checks our entries (tests/interop.rs), and moto, the S3 server the S3 tests
 #     talk to on loopback;
-#   - openssl, to check that keys interoperate (tests/settings.rs).
+#   - openssl, to check that keys interoperate (tests/settings.rs);
+#   - Ceph (radosgw, ceph-mon, ceph-osd from Debian) for a single-node RGW (tests/rgw.rs).
 # Then: formatting and lint checks, the whole suite on the local store, and the store-level
 # suites again over S3.
 set -euo pipefail
@@ -31,7 +32,8 @@ port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0
 log="$(mktemp)"
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+rgw_dir="$(mktemp -d)"
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"; bash tests/rgw/stop.sh "$rgw_dir"' EXIT
 for _ in $(seq 1 100); do
   curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/" && break
   sleep 0.1
@@ -39,6 +41,11 @@ done
 export LOCKER_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
+
+# Ceph RGW, a real object store, for the smoke tests of tests/rgw.rs.
+bash tests/rgw/start.sh "$rgw_dir"
+# shellcheck disable=SC1091
+source "$rgw_dir/env"
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets --quiet -- -D warnings

@@ -684,9 +684,13 @@ where
         },
         _ => (ExitStatus::Unavailable, "the request failed"),
     };
-    StoreError::Remote {
-        location,
-        message: format!("{hint} ({})", DisplayErrorContext(&error)),
-        status,
-    }
+    let detail = match &error {
+        SdkError::ServiceError(e) => match (e.err().code(), e.err().message()) {
+            (Some(code), Some(message)) if !message.is_empty() => format!("{code}: {message}"),
+            (Some(code), _) => code.to_string(),
+            _ => DisplayErrorContext(&error).to_string(),
+        },
+        _ => DisplayErrorContext(&error).to_string(),
+    };
+    StoreError::Remote { location, message: format!("{hint} ({detail})"), status }
 }
