@@ -19,6 +19,7 @@ pub mod error;
 pub mod findings;
 pub mod ingest;
 pub mod keys;
+pub mod progress;
 pub mod settings;
 pub mod store;
 

@@ -11,6 +11,7 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global.log_level);
+    locker::progress::enable(!cli.global.json);
 
     let stdout = io::stdout();
     let mut out = stdout.lock();

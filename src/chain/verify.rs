@@ -408,7 +408,9 @@ fn check_artifacts(
 ) -> Result<u64, StoreError> {
     let first_seen = artifact_first_seen(entries);
 
+    let progress = crate::progress::bar(first_seen.len() as u64, "verifying artifacts", false);
     for (digest, seq) in &first_seen {
+        progress.inc(1);
         let key = layout::artifact_key(digest);
         let Some(reader) = store.open(&key)? else {
             let message = format!("artifact {digest} of entry {seq} is not in the store");

@@ -381,6 +381,8 @@ impl S3Store {
         let mut whole = Hasher::default();
         let mut parts = Vec::new();
         let part_size = self.options.part_size as usize;
+        let size = file.metadata().await.map_err(source_error)?.len();
+        let progress = crate::progress::bar(size, &format!("uploading {key}"), true);
         for number in 1.. {
             let mut buffer = Vec::with_capacity(part_size);
             (&mut file)
@@ -394,6 +396,7 @@ impl S3Store {
             whole.update(&buffer);
             let checksum = STANDARD.encode(Sha256::of(&buffer).as_bytes());
             let last = buffer.len() < part_size;
+            let length = buffer.len() as u64;
             let part = self
                 .client
                 .upload_part()
@@ -419,6 +422,7 @@ impl S3Store {
                     .build(),
             );
             debug!(key, part = number, "part uploaded");
+            progress.inc(length);
             if last {
                 break;
             }
