@@ -1,12 +1,18 @@
-//! The finding model shared by every report format.
-//!
-//! For now this holds the severity scale and the per-severity counts recorded in each chain
-//! entry; findings themselves and their lifecycle across the chain build on it.
+//! The finding model shared by every report format: the severity scale, per-severity counts,
+//! and findings with stable fingerprints.
+
+mod model;
+pub mod sarif;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+pub use model::{
+    Category, Finding, RedactedSecret, SeveritySource, Target, cwe_ids, fingerprint_of,
+    image_repository, vulnerability_ids,
+};
 
 /// Severity on the scale used across the tool, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -87,6 +93,18 @@ impl FromStr for Severity {
             .into_iter()
             .find(|sev| sev.as_str() == s.to_ascii_lowercase())
             .ok_or_else(|| format!("unknown severity {s:?} (critical, high, medium, low, info)"))
+    }
+}
+
+/// The severity a SARIF level stands for when no score is given: error → high,
+/// warning → medium, note → low, none → info.
+pub fn level_severity(level: serde_sarif::sarif::ResultLevel) -> Severity {
+    use serde_sarif::sarif::ResultLevel;
+    match level {
+        ResultLevel::Error => Severity::High,
+        ResultLevel::Warning => Severity::Medium,
+        ResultLevel::Note => Severity::Low,
+        ResultLevel::None => Severity::Info,
     }
 }
 

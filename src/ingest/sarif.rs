@@ -258,12 +258,7 @@ impl<'r, 'a> RuleTable<'r, 'a> {
         };
         let severity = declared(&result.properties)
             .or_else(|| rule.and_then(|r| declared(&r.properties)))
-            .unwrap_or(match level {
-                ResultLevel::Error => Severity::High,
-                ResultLevel::Warning => Severity::Medium,
-                ResultLevel::Note => Severity::Low,
-                ResultLevel::None => Severity::Info,
-            });
+            .unwrap_or(crate::findings::level_severity(level));
         (severity, level)
     }
 }
