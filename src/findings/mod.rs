@@ -2,6 +2,7 @@
 //! and findings with stable fingerprints.
 
 mod model;
+pub mod native;
 pub mod sarif;
 
 use std::fmt;
