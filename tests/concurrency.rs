@@ -70,8 +70,8 @@ fn eight_processes_pushing_at_once_give_one_chain() {
 
     let verification = ws.verify(&["--min-length", &total.to_string()]).expect(0).json();
     assert_eq!(verification["entries"], total as u64);
-    // Each writer's own files plus the shared one.
-    assert_eq!(verification["artifacts"], (WRITERS / 2 * PUSHES_PER_WRITER + 1) as u64);
+    // Each writer's own files, plus the shared report and its derived findings.
+    assert_eq!(verification["artifacts"], (WRITERS / 2 * PUSHES_PER_WRITER + 2) as u64);
 }
 
 #[test]

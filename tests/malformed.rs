@@ -40,6 +40,9 @@ fn read_every_way(bytes: &[u8]) {
         ArtifactKind::CosignSignature,
         ArtifactKind::CosignPayload,
         ArtifactKind::SigstoreBundle,
+        ArtifactKind::Trivy,
+        ArtifactKind::Clair,
+        ArtifactKind::Anchore,
     ] {
         let _ = read_bytes(bytes, Some(kind));
     }

@@ -154,10 +154,11 @@ fn several_files_make_one_entry_and_output_is_machine_readable() {
 
     let log = ws.log();
     assert_eq!(log.len(), 2);
-    assert_eq!(log[0]["artifacts"].as_array().unwrap().len(), 2);
+    // Two reports, and the findings derived from each.
+    assert_eq!(log[0]["artifacts"].as_array().unwrap().len(), 4);
     assert_eq!(log[1]["hash"], second["hash"]);
     let objects = ws.raw().keys("objects/").len();
-    assert_eq!(objects, 2);
+    assert_eq!(objects, 4);
 }
 
 #[test]
@@ -276,4 +277,59 @@ fn push_without_a_key_says_how_to_get_one() {
         run.stderr
     );
     assert_eq!(ws.entry_count(), 0);
+}
+
+#[test]
+fn reports_carry_their_normalised_findings_in_the_same_entry() {
+    let ws = Workspace::new();
+    let report = ws.add(&public_fixture("trivy-alpine39-image.json"), "trivy.json");
+    let pushed = ws.push(&[&report]).expect(0).json();
+    let artifacts = pushed["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 2);
+    assert_eq!(artifacts[0]["kind"], "trivy");
+    let derived = &artifacts[1];
+    assert_eq!(derived["kind"], "findings");
+    assert_eq!(derived["name"], "trivy.json.findings.json");
+    assert_eq!(derived["derived_from"], artifacts[0]["sha256"]);
+    assert_eq!(derived["findings"], 6);
+
+    let sha = derived["sha256"].as_str().unwrap();
+    let stored = ws.raw().get(&format!("objects/sha256/{}/{sha}", &sha[..2])).unwrap();
+    let document: Value = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(document["format"], "evidence-locker-findings");
+    assert_eq!(document["findings"].as_array().unwrap().len(), 6);
+    assert_eq!(document["findings"][0]["category"], "container-vulnerability");
+    ws.verify(&[]).expect(0);
+}
+
+#[test]
+fn native_reports_of_trivy_clair_and_anchore_are_their_own_kinds() {
+    let ws = Workspace::new();
+    let cases = [
+        ("trivy-alpine310-image.json", "trivy", 4),
+        ("clair-scanner-ubuntu-bionic.json", "clair", 35),
+        ("clair-klar-centos7.json", "clair", 6),
+        ("anchore-engine-vuln-all-rhel8.json", "anchore", 51),
+        ("anchore-engine-vuln-os-debian9.json", "anchore", 23),
+    ];
+    for (file, kind, results) in cases {
+        let name = ws.add(&public_fixture(file), file);
+        let artifact = pushed_artifact(&ws, &name);
+        assert_eq!(artifact["kind"], kind, "{file}");
+        assert_eq!(artifact["scan"]["results"], results, "{file}");
+    }
+}
+
+#[test]
+fn secrets_stay_out_of_derived_findings() {
+    let ws = Workspace::new();
+    let name = ws.add(&util::scanner_fixture("gitleaks-sample-app.sarif"), "gitleaks.sarif");
+    let pushed = ws.push(&[&name]).expect(0).json();
+    let sha = pushed["artifacts"][1]["sha256"].as_str().unwrap().to_string();
+    let stored = ws.raw().get(&format!("objects/sha256/{}/{sha}", &sha[..2])).unwrap();
+    let text = String::from_utf8(stored).unwrap();
+    assert!(text.contains("\"category\":\"secret\""), "{text}");
+    assert!(!text.contains("AKIAZ7FAKEKEYTEST42Q"), "the secret leaked: {text}");
+    let log = ws.run(&["log", "--json"]).expect(0).stdout;
+    assert!(!log.contains("AKIAZ7FAKEKEYTEST42Q"));
 }

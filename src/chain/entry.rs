@@ -96,6 +96,12 @@ pub struct ArtifactRecord {
     /// What it signs, for signatures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<SignatureSummary>,
+    /// For derived artifacts (findings), the SHA-256 of the report they come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Sha256>,
+    /// For findings artifacts, how many findings they hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<u64>,
 }
 
 impl Statement {

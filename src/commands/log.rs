@@ -122,6 +122,10 @@ pub(super) fn describe_artifact(record: &ArtifactRecord) -> String {
         let results = super::count(scan.results, "result", "results");
         return format!("{}: {results} ({}){failed}", tools.join(", "), scan.by_severity);
     }
+    if let (Some(count), Some(source)) = (record.findings, record.derived_from) {
+        let findings = super::count(count, "finding", "findings");
+        return format!("{findings} derived from {}", source.short());
+    }
     if let Some(signature) = &record.signature {
         let digests: Vec<&str> = signature.signed.iter().map(|s| s.digest.as_str()).collect();
         return format!("signs {}", digests.join(", "));

@@ -13,7 +13,8 @@ use crate::ci::CiContext;
 use crate::cli::PushArgs;
 use crate::digest::Sha256;
 use crate::error::{Error, ExitStatus};
-use crate::ingest::{self, IngestError, IngestOptions, Ingested};
+use crate::findings::FindingsDocument;
+use crate::ingest::{self, ArtifactKind, IngestError, IngestOptions, Ingested, Reading};
 use crate::settings::Settings;
 use crate::store::{Created, Store, StoreError, layout};
 
@@ -46,7 +47,8 @@ pub(super) fn run(
         kind: args.kind,
         max_report_size: args.max_report_size.map_or(settings.max_report_size, |s| s.as_u64()),
     };
-    let files = read_all(args, &options)?;
+    let mut files = read_all(args, &options)?;
+    add_derived_findings(&mut files)?;
     let store = settings.open_store()?;
     if !store.conditional_writes_enforced()? {
         return Err(StoreError::ConditionalWritesIgnored(store.location("")).into());
@@ -107,6 +109,43 @@ fn read_all(args: &PushArgs, options: &IngestOptions) -> Result<Vec<Ingested>, E
     Ok(files)
 }
 
+/// Adds, for each report, its normalised findings as a derived artifact of the same entry.
+fn add_derived_findings(files: &mut Vec<Ingested>) -> Result<(), Error> {
+    let mut derived = Vec::new();
+    for file in files.iter_mut() {
+        let Some(findings) = file.reading.findings.take() else {
+            continue;
+        };
+        let count = findings.len() as u64;
+        let bytes = FindingsDocument::new(&file.name, file.sha256, findings).to_bytes();
+        derived.push(Ingested {
+            name: format!("{}.findings.json", file.name),
+            path: file.path.clone(),
+            size: bytes.len() as u64,
+            sha256: Sha256::of(&bytes),
+            bytes: Some(bytes),
+            reading: Reading {
+                kind: ArtifactKind::Findings,
+                scan: None,
+                signature: None,
+                findings: None,
+            },
+            derived_from: Some(file.sha256),
+            derived_count: Some(count),
+        });
+        file.derived_count = Some(count);
+    }
+    for file in derived {
+        if files.iter().any(|f| f.name == file.name) {
+            let problem =
+                format!("its derived findings would be named {}, which is pushed too", file.name);
+            return Err(IngestError { path: file.path.display().to_string(), problem }.into());
+        }
+        files.push(file);
+    }
+    Ok(())
+}
+
 fn store_artifact(store: &dyn Store, file: &Ingested) -> Result<Created, Error> {
     let key = layout::artifact_key(&file.sha256);
     let created = match &file.bytes {
@@ -125,6 +164,10 @@ fn record(file: &Ingested) -> ArtifactRecord {
         kind: file.reading.kind,
         scan: file.reading.scan.clone(),
         signature: file.reading.signature.clone(),
+        derived_from: file.derived_from,
+        findings: (file.reading.kind == ArtifactKind::Findings)
+            .then_some(file.derived_count)
+            .flatten(),
     }
 }
 

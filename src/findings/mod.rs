@@ -97,6 +97,49 @@ impl FromStr for Severity {
     }
 }
 
+/// The derived artifact that `push` stores beside each report: its findings, normalised, so
+/// that later reads never parse raw scanner output again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingsDocument {
+    /// Always `evidence-locker-findings`.
+    pub format: String,
+    /// Version of this document's shape.
+    pub version: u32,
+    /// The report the findings come from.
+    pub source: FindingsSource,
+    /// The findings.
+    pub findings: Vec<Finding>,
+}
+
+/// The report a findings document was derived from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingsSource {
+    /// The report's artifact name.
+    pub name: String,
+    /// The report's SHA-256.
+    pub sha256: crate::digest::Sha256,
+}
+
+impl FindingsDocument {
+    /// The format name.
+    pub const FORMAT: &'static str = "evidence-locker-findings";
+
+    /// A document for the findings of the report `name` with digest `sha256`.
+    pub fn new(name: &str, sha256: crate::digest::Sha256, findings: Vec<Finding>) -> Self {
+        FindingsDocument {
+            format: Self::FORMAT.to_string(),
+            version: 1,
+            source: FindingsSource { name: name.to_string(), sha256 },
+            findings,
+        }
+    }
+
+    /// The stored bytes: compact JSON.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("findings always serialise")
+    }
+}
+
 /// The severity a SARIF level stands for when no score is given: error → high,
 /// warning → medium, note → low, none → info.
 pub fn level_severity(level: serde_sarif::sarif::ResultLevel) -> Severity {

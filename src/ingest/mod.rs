@@ -17,7 +17,8 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::{self, Sha256};
-use crate::findings::SeverityCounts;
+use crate::findings::native::{self, ReportFindings};
+use crate::findings::{self, Finding, SeverityCounts};
 
 pub use sarif::LevelCounts;
 pub use signature::{SignatureCheck, SignatureSummary, SignedSubject};
@@ -39,8 +40,16 @@ pub enum ArtifactKind {
     CosignPayload,
     /// A Sigstore bundle, v0.1 to v0.3.
     SigstoreBundle,
+    /// A Trivy JSON report (schema version 2).
+    Trivy,
+    /// A Clair report: clair-scanner or klar JSON.
+    Clair,
+    /// An Anchore Engine `image vuln` report.
+    Anchore,
     /// Any file, archived as is and never parsed.
     Attachment,
+    /// The normalised findings of a report, derived by locker at push time.
+    Findings,
 }
 
 impl ArtifactKind {
@@ -52,7 +61,11 @@ impl ArtifactKind {
             ArtifactKind::CosignSignature => "cosign-signature",
             ArtifactKind::CosignPayload => "cosign-payload",
             ArtifactKind::SigstoreBundle => "sigstore-bundle",
+            ArtifactKind::Trivy => "trivy",
+            ArtifactKind::Clair => "clair",
+            ArtifactKind::Anchore => "anchore",
             ArtifactKind::Attachment => "attachment",
+            ArtifactKind::Findings => "findings",
         }
     }
 }
@@ -107,6 +120,8 @@ pub struct Reading {
     pub scan: Option<ScanSummary>,
     /// The signature summary, for signatures.
     pub signature: Option<SignatureSummary>,
+    /// The report's findings, for scan reports.
+    pub findings: Option<Vec<Finding>>,
 }
 
 /// A file checked and summarised, ready to be stored.
@@ -124,6 +139,10 @@ pub struct Ingested {
     pub bytes: Option<Vec<u8>>,
     /// What the file is.
     pub reading: Reading,
+    /// For derived artifacts, the digest of the report they come from.
+    pub derived_from: Option<Sha256>,
+    /// For reports and their derived findings, how many findings.
+    pub derived_count: Option<u64>,
 }
 
 /// How to read the files of one push.
@@ -180,6 +199,8 @@ pub fn ingest(path: &Path, options: &IngestOptions) -> Result<Ingested, IngestEr
         sha256: Sha256::of(&bytes),
         bytes: Some(bytes),
         reading,
+        derived_from: None,
+        derived_count: None,
     })
 }
 
@@ -198,10 +219,37 @@ pub fn read_bytes(bytes: &[u8], kind: Option<ArtifactKind>) -> Result<Reading, S
         None => probe.detect()?,
     };
 
-    let mut reading = Reading { kind, scan: None, signature: None };
+    let mut reading = Reading { kind, scan: None, signature: None, findings: None };
     match kind {
-        ArtifactKind::Sarif => reading.scan = Some(sarif::summarize(bytes, &probe)?),
-        ArtifactKind::Gitlab => reading.scan = Some(gitlab::summarize(bytes)?),
+        ArtifactKind::Sarif => {
+            reading.scan = Some(sarif::summarize(bytes, &probe)?);
+            reading.findings = Some(findings::sarif::findings(bytes)?);
+        }
+        ArtifactKind::Gitlab => {
+            reading.scan = Some(gitlab::summarize(bytes)?);
+            reading.findings = Some(native::gitlab(bytes)?.findings);
+        }
+        ArtifactKind::Trivy => {
+            let version = probe.schema_version.as_ref().map(|v| v.to_string()).unwrap_or_default();
+            let report = native::trivy(bytes)?;
+            reading.scan = Some(summary_of("trivy", &version, &report));
+            reading.findings = Some(report.findings);
+        }
+        ArtifactKind::Clair => {
+            let report = native::clair(bytes)?;
+            reading.scan = Some(summary_of("clair", "", &report));
+            reading.findings = Some(report.findings);
+        }
+        ArtifactKind::Anchore => {
+            let report = native::anchore(bytes)?;
+            reading.scan = Some(summary_of("anchore", "", &report));
+            reading.findings = Some(report.findings);
+        }
+        ArtifactKind::Findings => {
+            return Err("findings artifacts are derived by locker from reports; push the \
+                        report itself"
+                .to_string());
+        }
         ArtifactKind::CosignSignature => {
             reading.signature = Some(signature::summarize_cosign_signatures(bytes)?)
         }
@@ -214,6 +262,32 @@ pub fn read_bytes(bytes: &[u8], kind: Option<ArtifactKind>) -> Result<Reading, S
         ArtifactKind::Attachment => {}
     }
     Ok(reading)
+}
+
+/// The summary of a report read through its findings.
+fn summary_of(format: &str, version: &str, report: &ReportFindings) -> ScanSummary {
+    let mut by_severity = SeverityCounts::default();
+    for finding in &report.findings {
+        by_severity.add(finding.severity);
+    }
+    let results = report.findings.len() as u64;
+    let run = RunSummary {
+        tool: report.tool.clone(),
+        version: report.version.clone(),
+        successful: report.successful,
+        results,
+        by_severity,
+        by_level: None,
+    };
+    ScanSummary {
+        format: format.to_string(),
+        format_version: version.to_string(),
+        report_type: None,
+        runs: vec![run],
+        failed_runs: u64::from(report.successful == Some(false)),
+        results,
+        by_severity,
+    }
 }
 
 /// The name an artifact is recorded under: the path as given, which must be relative and
@@ -268,8 +342,18 @@ fn ingest_attachment(path: &Path, name: String, size: u64) -> Result<Ingested, I
     if read != size {
         return Err(IngestError::new(path, "the file changed size while it was being read"));
     }
-    let reading = Reading { kind: ArtifactKind::Attachment, scan: None, signature: None };
-    Ok(Ingested { name, path: path.to_owned(), size, sha256, bytes: None, reading })
+    let reading =
+        Reading { kind: ArtifactKind::Attachment, scan: None, signature: None, findings: None };
+    Ok(Ingested {
+        name,
+        path: path.to_owned(),
+        size,
+        sha256,
+        bytes: None,
+        reading,
+        derived_from: None,
+        derived_count: None,
+    })
 }
 
 fn read_report(path: &Path, size: u64, limit: u64) -> Result<Vec<u8>, IngestError> {
@@ -328,6 +412,15 @@ struct Probe {
     critical: Option<IgnoredAny>,
     #[serde(rename = "Base64Signature")]
     base64_signature: Option<IgnoredAny>,
+    #[serde(rename = "SchemaVersion")]
+    schema_version: Option<serde_json::Value>,
+    #[serde(rename = "Results")]
+    trivy_results: Option<IgnoredAny>,
+    unapproved: Option<IgnoredAny>,
+    #[serde(rename = "LayerCount")]
+    layer_count: Option<IgnoredAny>,
+    #[serde(rename = "imageDigest", alias = "image_digest")]
+    image_digest: Option<IgnoredAny>,
 }
 
 impl Probe {
@@ -360,6 +453,12 @@ impl Probe {
             Ok(ArtifactKind::Sarif)
         } else if self.scan.is_some() && self.vulnerabilities.is_some() {
             Ok(ArtifactKind::Gitlab)
+        } else if self.schema_version.is_some() && self.trivy_results.is_some() {
+            Ok(ArtifactKind::Trivy)
+        } else if self.unapproved.is_some() || self.layer_count.is_some() {
+            Ok(ArtifactKind::Clair)
+        } else if self.image_digest.is_some() && self.vulnerabilities.is_some() {
+            Ok(ArtifactKind::Anchore)
         } else if media_type.starts_with("application/vnd.dev.sigstore.bundle") {
             Ok(ArtifactKind::SigstoreBundle)
         } else if self.base64_signature.is_some() {
@@ -368,8 +467,8 @@ impl Probe {
             Ok(ArtifactKind::CosignPayload)
         } else {
             Err("JSON, but not a format locker reads (SARIF 2.1.0, GitLab security report, \
-                 cosign signature or payload, Sigstore bundle); archive it with --kind \
-                 attachment if it is meant to be kept as is"
+                 Trivy, Clair or Anchore JSON, cosign signature or payload, Sigstore bundle); \
+                 archive it with --kind attachment if it is meant to be kept as is"
                 .to_string())
         }
     }

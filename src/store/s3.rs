@@ -673,6 +673,15 @@ where
         SdkError::TimeoutError(_) => {
             (ExitStatus::Unavailable, "timed out; the store may be down or slow, a retry may help")
         }
+        SdkError::DispatchFailure(_)
+            if DisplayErrorContext(&error).to_string().contains("loading credentials") =>
+        {
+            (
+                ExitStatus::Usage,
+                "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a \
+                 profile, or a web identity token",
+            )
+        }
         SdkError::DispatchFailure(_) => (
             ExitStatus::Unavailable,
             "cannot connect; check the endpoint and the network, a retry may help",
