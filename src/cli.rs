@@ -55,6 +55,10 @@ pub struct GlobalArgs {
     )]
     pub trusted_keys: Vec<PathBuf>,
 
+    /// Directory of control data (frameworks, mappings, SLAs) replacing the built-in one
+    #[arg(long, global = true, env = "LOCKER_CONTROLS", value_name = "DIR")]
+    pub controls: Option<PathBuf>,
+
     /// Print one JSON object on stdout instead of text
     #[arg(long, global = true)]
     pub json: bool,
@@ -158,6 +162,25 @@ pub enum Command {
     Log(LogArgs),
     /// Check that the store is versioned, encrypted, locked, private and write-once
     Doctor(DoctorArgs),
+    /// The frameworks, controls and mapping rules in use
+    #[command(subcommand)]
+    Controls(ControlsCommand),
+}
+
+/// `locker controls ...`
+#[derive(Debug, Subcommand)]
+pub enum ControlsCommand {
+    /// List the controls of every framework, or of one
+    List {
+        /// Only this framework: pci-dss, hipaa or soc2
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
+    },
+    /// A control and the mapping rules, with their rationale, that speak to it
+    Show {
+        /// The control's id (`6.3.3`), or `framework:id` when ids are ambiguous
+        id: String,
+    },
 }
 
 /// `locker keygen`

@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 use crate::chain::ChainError;
+use crate::controls::ControlsError;
 use crate::ingest::IngestError;
 use crate::keys::KeyError;
 use crate::settings::SettingsError;
@@ -61,6 +62,9 @@ pub enum Error {
     /// The chain could not be extended.
     #[error(transparent)]
     Chain(#[from] ChainError),
+    /// The control data is invalid.
+    #[error(transparent)]
+    Controls(#[from] ControlsError),
     /// Writing to standard output failed (for example a closed pipe).
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -70,7 +74,9 @@ impl Error {
     /// The exit status this error maps to.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Settings(_) | Error::Key(_) | Error::Ingest(_) => ExitStatus::Usage,
+            Error::Settings(_) | Error::Key(_) | Error::Ingest(_) | Error::Controls(_) => {
+                ExitStatus::Usage
+            }
             Error::Store(e) => e.exit_status(),
             Error::Chain(e) => e.exit_status(),
             Error::Output(_) => ExitStatus::Unavailable,

@@ -14,6 +14,7 @@ pub mod chain;
 pub mod ci;
 pub mod cli;
 pub mod commands;
+pub mod controls;
 pub mod digest;
 pub mod error;
 pub mod findings;

@@ -17,6 +17,10 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let status = match commands::run(&cli, &mut out) {
         Ok(status) => status,
+        // A reader that stopped early (`locker log | head`) is not an error.
+        Err(locker::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            locker::ExitStatus::Success
+        }
         Err(error) => {
             let _ = out.flush();
             eprintln!("error: {error}");

@@ -49,6 +49,8 @@ pub struct ConfigFile {
     /// Keys verification trusts, with optional validity windows.
     #[serde(default)]
     pub trusted_keys: Vec<TrustedKeyConfig>,
+    /// Control data directory.
+    pub controls: Option<PathBuf>,
     /// S3 options.
     #[serde(default)]
     pub s3: S3Config,
@@ -109,6 +111,8 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
     /// How S3 stores are reached and written.
     pub s3: S3Options,
+    /// Control data directory replacing the built-in data, if any.
+    pub controls: Option<PathBuf>,
 }
 
 impl Settings {
@@ -147,6 +151,7 @@ impl Settings {
         })?;
 
         Ok(Settings {
+            controls: global.controls.clone().or_else(|| file.controls.map(relative)),
             s3,
             store,
             key: global.key.clone().or_else(|| file.key.map(relative)),
@@ -164,6 +169,18 @@ impl Settings {
     /// An unusable store address.
     pub fn open_store(&self) -> Result<Box<dyn Store>, StoreError> {
         store::open(&self.store, &self.s3)
+    }
+
+    /// The control data in force: the directory given, else the built-in data.
+    ///
+    /// # Errors
+    ///
+    /// Every problem of the data, with file and line.
+    pub fn controls(&self) -> Result<crate::controls::Controls, crate::controls::ControlsError> {
+        match &self.controls {
+            Some(dir) => crate::controls::Controls::load_dir(dir),
+            None => crate::controls::Controls::builtin(),
+        }
     }
 
     /// Loads the signing key.

@@ -1,6 +1,7 @@
 //! One module per subcommand: glue between the command line, the settings and the library,
 //! with no logic of its own beyond presenting results.
 
+mod controls;
 mod doctor;
 mod init;
 mod keygen;
@@ -30,6 +31,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitStatus, Error> {
         Command::Verify(args) => verify::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Log(args) => log::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Doctor(args) => doctor::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Controls(args) => controls::run(&Settings::resolve(&cli.global)?, args, json, out),
     }
 }
 

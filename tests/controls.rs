@@ -1,0 +1,97 @@
+//! The control catalogs and mappings: built in, replaceable, and validated with every problem
+//! reported at once.
+
+mod util;
+
+use util::Workspace;
+
+fn ids(run: &util::Run) -> Vec<(String, String)> {
+    run.json()["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["framework"].as_str().unwrap().into(), c["id"].as_str().unwrap().into()))
+        .collect()
+}
+
+#[test]
+fn list_gives_each_framework_its_own_ids() {
+    let ws = Workspace::new();
+    let all = ids(&ws.run(&["controls", "list", "--json"]).expect(0));
+    for (framework, id) in
+        [("pci-dss", "6.3.3"), ("pci-dss", "8.6.2"), ("hipaa", "164.312(c)(1)"), ("soc2", "CC7.1")]
+    {
+        assert!(all.contains(&(framework.into(), id.into())), "{framework} {id}");
+    }
+    let soc2 = ids(&ws.run(&["controls", "list", "--framework", "soc2", "--json"]).expect(0));
+    assert!(!soc2.is_empty() && soc2.iter().all(|(f, _)| f == "soc2"));
+    ws.run(&["controls", "list", "--framework", "iso27001"]).expect(2);
+}
+
+#[test]
+fn show_names_the_rules_and_their_rationale() {
+    let ws = Workspace::new();
+    let shown = ws.run(&["controls", "show", "8.6.2", "--json"]).expect(0).json();
+    assert_eq!(shown["framework"], "pci-dss");
+    let rules = shown["rules"].as_array().unwrap();
+    assert!(
+        rules.iter().any(|r| r["evidence"] == "finding" && r["category"][0] == "secret"),
+        "{rules:?}"
+    );
+    assert!(rules.iter().all(|r| !r["rationale"].as_str().unwrap().is_empty()));
+    let text = ws.run(&["controls", "show", "hipaa:164.312(c)(1)"]).expect(0).stdout;
+    assert!(text.contains("mapping rules"), "{text}");
+    ws.run(&["controls", "show", "99.9"]).expect(2);
+}
+
+#[test]
+fn an_organisation_directory_replaces_the_built_in_data() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("our-controls/mappings")).unwrap();
+    ws.write(
+        "our-controls/iso.toml",
+        b"[framework]\nid = \"iso27001\"\nname = \"ISO/IEC 27001\"\nversion = \"2022\"\n\n[[control]]\nid = \"A.8.8\"\ntitle = \"Management of technical vulnerabilities\"\nfamily = \"A.8 Technological controls\"\n",
+    );
+    ws.write(
+        "our-controls/mappings/ours.toml",
+        b"[[rule]]\nid = \"any-critical\"\nevidence = \"finding\"\nseverity = [\"critical\"]\ncontrols = [\"iso27001:A.8.8\"]\nrationale = \"ours\"\njudgment = true\nsource = \"\"\n",
+    );
+    let by_flag =
+        ids(&ws.run(&["controls", "list", "--json", "--controls", "our-controls"]).expect(0));
+    assert_eq!(by_flag, vec![("iso27001".to_string(), "A.8.8".to_string())]);
+
+    let mut by_env = ws.command();
+    by_env.args(["controls", "show", "A.8.8", "--json"]).env("LOCKER_CONTROLS", "our-controls");
+    let output = by_env.output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["rules"][0]["id"], "any-critical");
+
+    ws.write("locker.toml", b"controls = \"our-controls\"\n");
+    let from_file = ids(&ws.run(&["controls", "list", "--json"]).expect(0));
+    assert_eq!(from_file.len(), 1);
+}
+
+#[test]
+fn broken_data_gives_all_its_errors_with_lines_and_exit_2() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("broken")).unwrap();
+    ws.write(
+        "broken/catalog.toml",
+        b"[framework]\nid = \"x\"\nname = \"X\"\nversion = \"1\"\n\n[[control]]\nid = \"1\"\ntitle = \"t\"\nfamily = \"f\"\nowner = \"me\"\n",
+    );
+    ws.write(
+        "broken/rules.toml",
+        b"[[rule]]\nid = \"r\"\nevidence = \"rumour\"\nseverity = [\"urgent\"]\ncontrols = [\"x:2\"]\nrationale = \"r\"\njudgment = true\n\n[[rule]]\nid = \"r\"\nevidence = \"finding\"\ncontrols = [\"x:1\"]\nrationale = \"r\"\njudgment = false\n",
+    );
+    let run = ws.run(&["controls", "list", "--controls", "broken"]).expect(2);
+    for expected in [
+        "catalog.toml:10: unknown key `owner`",
+        "rules.toml:3: unknown evidence `rumour`",
+        "rules.toml:4: unknown severity",
+        "rules.toml:5: unknown control `x:2`",
+        "rules.toml:10: duplicate rule id `r`",
+    ] {
+        assert!(run.stderr.contains(expected), "missing {expected:?} in:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("5 problems"), "{}", run.stderr);
+}
