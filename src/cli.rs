@@ -165,6 +165,24 @@ pub enum Command {
     /// The frameworks, controls and mapping rules in use
     #[command(subcommand)]
     Controls(ControlsCommand),
+    /// Findings followed across the chain, with age, sources and SLA state
+    Findings(FindingsArgs),
+}
+
+/// `locker findings`
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Only findings still open
+    #[arg(long)]
+    pub open: bool,
+
+    /// Only findings at or above this severity
+    #[arg(long, value_name = "S")]
+    pub severity: Option<crate::findings::Severity>,
+
+    /// Evaluate as of this time (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// `locker controls ...`

@@ -3,6 +3,7 @@
 
 mod controls;
 mod doctor;
+mod findings;
 mod init;
 mod keygen;
 mod log;
@@ -31,6 +32,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitStatus, Error> {
         Command::Verify(args) => verify::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Log(args) => log::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Doctor(args) => doctor::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Findings(args) => findings::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Controls(args) => controls::run(&Settings::resolve(&cli.global)?, args, json, out),
     }
 }
