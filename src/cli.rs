@@ -167,6 +167,20 @@ pub enum Command {
     Controls(ControlsCommand),
     /// Findings followed across the chain, with age, sources and SLA state
     Findings(FindingsArgs),
+    /// Which controls the findings of these reports would touch, without pushing anything
+    Map(MapArgs),
+}
+
+/// `locker map`
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Reports to read
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Read every file as this kind instead of detecting it
+    #[arg(long, value_enum, value_name = "K")]
+    pub kind: Option<ArtifactKind>,
 }
 
 /// `locker findings`

@@ -95,3 +95,34 @@ fn broken_data_gives_all_its_errors_with_lines_and_exit_2() {
     }
     assert!(run.stderr.contains("5 problems"), "{}", run.stderr);
 }
+
+#[test]
+fn map_tells_which_controls_findings_touch_without_pushing() {
+    let ws = Workspace::new();
+    let semgrep = ws.add(&util::scanner_fixture("semgrep-sample-app.sarif"), "semgrep.sarif");
+    let gitleaks = ws.add(&util::scanner_fixture("gitleaks-sample-app.sarif"), "gitleaks.sarif");
+    let trivy = ws.add(&util::public_fixture("trivy-alpine39-image.json"), "trivy.json");
+    let run = ws.run(&["map", "--json", &semgrep, &gitleaks, &trivy]).expect(0);
+    assert!(!run.stdout.contains("AKIAZ7FAKEKEYTEST42Q"), "a secret leaked");
+    let json = run.json();
+    let findings = json["findings"].as_array().unwrap();
+    let controls_of = |pick: &dyn Fn(&serde_json::Value) -> bool| -> Vec<String> {
+        let finding = findings.iter().find(|f| pick(f)).expect("a matching finding");
+        finding["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect()
+    };
+    let sql =
+        controls_of(&|f| f["cwe"].as_array().is_some_and(|c| c.iter().any(|c| c == "CWE-89")));
+    assert!(sql.contains(&"pci-dss:6.2.4".to_string()), "{sql:?}");
+    let secret = controls_of(&|f| f["category"] == "secret");
+    assert!(secret.contains(&"pci-dss:8.6.2".to_string()), "{secret:?}");
+    let critical =
+        controls_of(&|f| f["severity"] == "critical" && f["category"] == "container-vulnerability");
+    assert!(critical.contains(&"pci-dss:6.3.3".to_string()), "{critical:?}");
+    assert!(json["controls"]["pci-dss:6.2.4"].as_u64().unwrap() >= 1);
+    assert!(!ws.store().exists(), "map writes nothing");
+}

@@ -7,6 +7,7 @@ mod findings;
 mod init;
 mod keygen;
 mod log;
+mod map;
 mod push;
 mod verify;
 
@@ -32,6 +33,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitStatus, Error> {
         Command::Verify(args) => verify::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Log(args) => log::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Doctor(args) => doctor::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Map(args) => map::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Findings(args) => findings::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Controls(args) => controls::run(&Settings::resolve(&cli.global)?, args, json, out),
     }

@@ -183,7 +183,22 @@ impl fmt::Display for ControlsError {
     }
 }
 
+impl Rule {
+    /// Whether this rule maps `finding`: finding evidence, and every condition it sets holds.
+    pub fn matches_finding(&self, finding: &crate::findings::Finding) -> bool {
+        self.evidence == "finding"
+            && (self.category.is_empty() || self.category.contains(&finding.category))
+            && (self.severity.is_empty() || self.severity.contains(&finding.severity))
+            && (self.cwe.is_empty() || finding.cwe.iter().any(|c| self.cwe.contains(c)))
+    }
+}
+
 impl Controls {
+    /// The rules that map `finding`.
+    pub fn rules_for_finding(&self, finding: &crate::findings::Finding) -> Vec<&Rule> {
+        self.rules.iter().filter(|r| r.matches_finding(finding)).collect()
+    }
+
     /// The built-in data.
     ///
     /// # Errors
