@@ -59,6 +59,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "LOCKER_CONTROLS", value_name = "DIR")]
     pub controls: Option<PathBuf>,
 
+    /// Accepted risks: a TOML file of [[exception]] entries
+    #[arg(long, global = true, env = "LOCKER_EXCEPTIONS", value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+
     /// Print one JSON object on stdout instead of text
     #[arg(long, global = true)]
     pub json: bool,
@@ -246,6 +250,11 @@ pub struct PushArgs {
     /// Largest report to parse, e.g. 512MiB [default: 1GiB]
     #[arg(long, env = "LOCKER_MAX_REPORT_SIZE", value_name = "SIZE")]
     pub max_report_size: Option<bytesize::ByteSize>,
+
+    /// After archiving, exit 1 if the pushed reports hold open findings at or above this
+    /// severity that no exception in force covers: the gate that stops promotion
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<crate::findings::Severity>,
 
     /// The entry's time (RFC 3339), e.g. the pipeline's own timestamp [default: now]
     #[arg(long, value_name = "TIME")]

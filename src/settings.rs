@@ -51,6 +51,8 @@ pub struct ConfigFile {
     pub trusted_keys: Vec<TrustedKeyConfig>,
     /// Control data directory.
     pub controls: Option<PathBuf>,
+    /// Exceptions file.
+    pub exceptions: Option<PathBuf>,
     /// S3 options.
     #[serde(default)]
     pub s3: S3Config,
@@ -113,6 +115,8 @@ pub struct Settings {
     pub s3: S3Options,
     /// Control data directory replacing the built-in data, if any.
     pub controls: Option<PathBuf>,
+    /// Exceptions file, if any.
+    pub exceptions: Option<PathBuf>,
 }
 
 impl Settings {
@@ -152,6 +156,7 @@ impl Settings {
 
         Ok(Settings {
             controls: global.controls.clone().or_else(|| file.controls.map(relative)),
+            exceptions: global.exceptions.clone().or_else(|| file.exceptions.map(relative)),
             s3,
             store,
             key: global.key.clone().or_else(|| file.key.map(relative)),
@@ -180,6 +185,23 @@ impl Settings {
         match &self.controls {
             Some(dir) => crate::controls::Controls::load_dir(dir),
             None => crate::controls::Controls::builtin(),
+        }
+    }
+
+    /// The accepted risks in force: the exceptions file, or none.
+    ///
+    /// # Errors
+    ///
+    /// An unreadable or invalid exceptions file.
+    pub fn exceptions(&self) -> Result<crate::findings::exceptions::Exceptions, SettingsError> {
+        match &self.exceptions {
+            None => Ok(Default::default()),
+            Some(path) => crate::findings::exceptions::Exceptions::load(path).map_err(|message| {
+                SettingsError::File {
+                    path: path.clone(),
+                    message: message.split_once(": ").map_or(message.clone(), |m| m.1.to_string()),
+                }
+            }),
         }
     }
 

@@ -122,3 +122,90 @@ fn secrets_never_show_in_findings_output() {
         assert!(!output.contains("AKIAZ7FAKEKEYTEST42Q"), "{output}");
     }
 }
+
+#[test]
+fn fail_on_gates_after_archiving_and_respects_exceptions_until_they_expire() {
+    let ws = Workspace::new();
+    let report = ws.add(&public_fixture("trivy-alpine39-image.json"), "trivy.json");
+    let full: Value = serde_json::from_slice(
+        &std::fs::read(public_fixture("trivy-alpine39-image.json")).unwrap(),
+    )
+    .unwrap();
+    let critical: Vec<String> = full["Results"][0]["Vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["Severity"] == "CRITICAL")
+        .map(|v| v["VulnerabilityID"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(critical.len(), 2);
+
+    let gated = ws.run(&["push", "--key", "ci.key", "--fail-on", "critical", &report]).expect(1);
+    assert!(gated.stderr.contains("2 open finding(s) at or above critical"), "{}", gated.stderr);
+    assert!(critical.iter().all(|id| gated.stderr.contains(id.as_str())), "{}", gated.stderr);
+    assert_eq!(ws.entry_count(), 1, "the evidence is archived even when the gate fails");
+
+    let medium_only = ws.add(&public_fixture("trivy-alpine310-image.sarif"), "medium.sarif");
+    ws.run(&["push", "--key", "ci.key", "--fail-on", "critical", &medium_only]).expect(0);
+    ws.run(&["push", "--key", "ci.key", "--fail-on", "medium", &medium_only]).expect(1);
+
+    let exceptions: String = critical
+        .iter()
+        .map(|id| format!("[[exception]]\nrule = \"{id}\"\nreason = \"no fix for this base image yet\"\napprover = \"security lead\"\nexpires = \"2026-06-30T00:00:00Z\"\n\n"))
+        .collect();
+    ws.write("exceptions.toml", exceptions.as_bytes());
+    let covered = [
+        "push",
+        "--key",
+        "ci.key",
+        "--exceptions",
+        "exceptions.toml",
+        "--fail-on",
+        "critical",
+        "--time",
+    ];
+    let mut args = covered.to_vec();
+    args.extend(["2026-05-01T00:00:00Z", &report]);
+    ws.run(&args).expect(0);
+    let mut args = covered.to_vec();
+    args.extend(["2026-07-01T00:00:00Z", &report]);
+    ws.run(&args).expect(1);
+
+    let listed = ws
+        .run(&[
+            "findings",
+            "--json",
+            "--exceptions",
+            "exceptions.toml",
+            "--severity",
+            "critical",
+            "--at",
+            "2026-05-02T00:00:00Z",
+        ])
+        .expect(0)
+        .json();
+    let first = &listed["findings"][0];
+    assert_eq!(first["exception"]["approver"], "security lead");
+    assert_eq!(first["exception"]["active"], true);
+    let later = ws
+        .run(&[
+            "findings",
+            "--json",
+            "--exceptions",
+            "exceptions.toml",
+            "--severity",
+            "critical",
+            "--at",
+            "2026-08-01T00:00:00Z",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(later["findings"][0]["exception"]["active"], false);
+
+    ws.write(
+        "bad.toml",
+        b"[[exception]]\nrule = \"CVE-1\"\nreason = \"r\"\napprover = \"a\"\nexpires = \"soon\"\n",
+    );
+    let run = ws.run(&["findings", "--exceptions", "bad.toml"]).expect(2);
+    assert!(run.stderr.contains("bad.toml") && run.stderr.contains("line 5"), "{}", run.stderr);
+}

@@ -9,8 +9,16 @@ use super::print_json;
 use crate::chain::load_entries;
 use crate::cli::FindingsArgs;
 use crate::error::{Error, ExitStatus};
+use crate::findings::exceptions::Exception;
 use crate::findings::lifecycle::{History, SlaState, Tracked};
 use crate::settings::Settings;
+
+#[derive(Serialize)]
+struct ExceptionState<'a> {
+    #[serde(flatten)]
+    exception: &'a Exception,
+    active: bool,
+}
 
 #[derive(Serialize)]
 struct Listed<'a> {
@@ -18,6 +26,8 @@ struct Listed<'a> {
     tracked: &'a Tracked,
     state: &'static str,
     age_days: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exception: Option<ExceptionState<'a>>,
     sla: Vec<SlaState>,
 }
 
@@ -28,6 +38,7 @@ pub(super) fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let controls = settings.controls()?;
+    let exceptions = settings.exceptions()?;
     let store = settings.open_store()?;
     store.ensure_readable()?;
     let (entries, _) = load_entries(store.as_ref())?;
@@ -45,6 +56,9 @@ pub(super) fn run(
                 (false, _) => "fixed",
             },
             age_days: tracked.age_days(at),
+            exception: exceptions
+                .for_finding(&tracked.finding)
+                .map(|exception| ExceptionState { exception, active: exception.active_at(at) }),
             sla: tracked.sla_states(&controls.slas, at),
             tracked,
         })

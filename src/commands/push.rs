@@ -13,7 +13,8 @@ use crate::ci::CiContext;
 use crate::cli::PushArgs;
 use crate::digest::Sha256;
 use crate::error::{Error, ExitStatus};
-use crate::findings::FindingsDocument;
+use crate::findings::exceptions::Exceptions;
+use crate::findings::{Finding, FindingsDocument, Severity};
 use crate::ingest::{self, ArtifactKind, IngestError, IngestOptions, Ingested, Reading};
 use crate::settings::Settings;
 use crate::store::{Created, Store, StoreError, layout};
@@ -43,11 +44,14 @@ pub(super) fn run(
 ) -> Result<ExitStatus, Error> {
     // 1. Everything that can be wrong with the command is checked before anything is written.
     let key = settings.signing_key()?;
+    let exceptions = settings.exceptions()?;
     let options = IngestOptions {
         kind: args.kind,
         max_report_size: args.max_report_size.map_or(settings.max_report_size, |s| s.as_u64()),
     };
     let mut files = read_all(args, &options)?;
+    let time = args.time.unwrap_or_else(Utc::now);
+    let blocking = blocking_findings(&files, args.fail_on, &exceptions, time);
     add_derived_findings(&mut files)?;
     let store = settings.open_store()?;
     if !store.conditional_writes_enforced()? {
@@ -65,7 +69,6 @@ pub(super) fn run(
     // 3. The entry, appended with a compare-and-swap on the next sequence number.
     let records: Vec<ArtifactRecord> = files.iter().map(record).collect();
     let ci = CiContext::from_env().overridden_by(&args.ci);
-    let time = args.time.unwrap_or_else(Utc::now);
     let appended = chain::append(store.as_ref(), &key, RetryPolicy::default(), |seq, previous| {
         Statement::new(EntryPredicate {
             sequence: seq,
@@ -90,7 +93,7 @@ pub(super) fn run(
     } else {
         print_text(out, &output)?
     }
-    Ok(ExitStatus::Success)
+    gate(args.fail_on, &blocking)
 }
 
 /// Reads every file, refusing the whole push at the first bad one or a repeated name.
@@ -107,6 +110,46 @@ fn read_all(args: &PushArgs, options: &IngestOptions) -> Result<Vec<Ingested>, E
         files.push(file);
     }
     Ok(files)
+}
+
+/// The open findings of the pushed reports at or above `fail_on` that no exception covers.
+fn blocking_findings(
+    files: &[Ingested],
+    fail_on: Option<Severity>,
+    exceptions: &Exceptions,
+    at: chrono::DateTime<Utc>,
+) -> Vec<(String, Finding)> {
+    let Some(threshold) = fail_on else {
+        return vec![];
+    };
+    files
+        .iter()
+        .flat_map(|file| {
+            let findings = file.reading.findings.iter().flatten();
+            findings.map(move |f| (file.name.clone(), f.clone()))
+        })
+        .filter(|(_, f)| f.severity <= threshold && !exceptions.covers(f, at))
+        .collect()
+}
+
+/// Exit 1, naming the findings, when the gate is crossed.
+fn gate(fail_on: Option<Severity>, blocking: &[(String, Finding)]) -> Result<ExitStatus, Error> {
+    let Some(threshold) = fail_on else {
+        return Ok(ExitStatus::Success);
+    };
+    if blocking.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    eprintln!(
+        "gate: {} open finding(s) at or above {threshold} not covered by an exception \
+         (archived all the same):",
+        blocking.len()
+    );
+    for (file, finding) in blocking.iter().take(50) {
+        let what = finding.vulnerabilities.first().unwrap_or(&finding.rule);
+        eprintln!("  {:<8} {what}  {file}  {}", finding.severity.as_str(), finding.fingerprint);
+    }
+    Ok(ExitStatus::CheckFailed)
 }
 
 /// Adds, for each report, its normalised findings as a derived artifact of the same entry.

@@ -1,6 +1,7 @@
 //! The finding model shared by every report format: the severity scale, per-severity counts,
 //! and findings with stable fingerprints.
 
+pub mod exceptions;
 pub mod lifecycle;
 mod model;
 pub mod native;
