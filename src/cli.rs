@@ -152,6 +152,8 @@ pub struct S3Args {
 }
 
 /// The commands.
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate an Ed25519 key pair: PATH (private, mode 0600) and PATH.pub
@@ -250,6 +252,11 @@ pub struct PushArgs {
     /// Largest report to parse, e.g. 512MiB [default: 1GiB]
     #[arg(long, env = "LOCKER_MAX_REPORT_SIZE", value_name = "SIZE")]
     pub max_report_size: Option<bytesize::ByteSize>,
+
+    /// Check cosign signatures and Sigstore bundles against this public key (cosign.pub:
+    /// ECDSA P-256, or Ed25519); only verified signatures count as signed
+    #[arg(long, env = "LOCKER_COSIGN_KEY", value_name = "PUB")]
+    pub cosign_key: Option<PathBuf>,
 
     /// After archiving, exit 1 if the pushed reports hold open findings at or above this
     /// severity that no exception in force covers: the gate that stops promotion

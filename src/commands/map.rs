@@ -28,7 +28,11 @@ pub(super) fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let controls = settings.controls()?;
-    let options = IngestOptions { kind: args.kind, max_report_size: settings.max_report_size };
+    let options = IngestOptions {
+        kind: args.kind,
+        max_report_size: settings.max_report_size,
+        cosign_key: None,
+    };
     let mut files = Vec::new();
     for path in &args.files {
         let mut file = ingest::ingest(path, &options)?;

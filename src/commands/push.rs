@@ -15,8 +15,8 @@ use crate::digest::Sha256;
 use crate::error::{Error, ExitStatus};
 use crate::findings::exceptions::Exceptions;
 use crate::findings::{Finding, FindingsDocument, Severity};
-use crate::ingest::{self, ArtifactKind, IngestError, IngestOptions, Ingested, Reading};
-use crate::settings::Settings;
+use crate::ingest::{self, ArtifactKind, CosignKey, IngestError, IngestOptions, Ingested, Reading};
+use crate::settings::{Settings, SettingsError};
 use crate::store::{Created, Store, StoreError, layout};
 
 /// What `push --json` prints.
@@ -48,6 +48,10 @@ pub(super) fn run(
     let options = IngestOptions {
         kind: args.kind,
         max_report_size: args.max_report_size.map_or(settings.max_report_size, |s| s.as_u64()),
+        cosign_key: match &args.cosign_key {
+            Some(path) => Some(CosignKey::load(path).map_err(SettingsError::Missing)?),
+            None => None,
+        },
     };
     let mut files = read_all(args, &options)?;
     let time = args.time.unwrap_or_else(Utc::now);

@@ -21,7 +21,7 @@ use crate::findings::native::{self, ReportFindings};
 use crate::findings::{self, Finding, SeverityCounts};
 
 pub use sarif::LevelCounts;
-pub use signature::{SignatureCheck, SignatureSummary, SignedSubject};
+pub use signature::{CosignKey, SignatureCheck, SignatureSummary, SignedSubject};
 
 /// Default largest report that `push` parses: 1 GiB.
 pub const DEFAULT_MAX_REPORT_SIZE: u64 = 1 << 30;
@@ -152,11 +152,13 @@ pub struct IngestOptions {
     pub kind: Option<ArtifactKind>,
     /// Reports larger than this are refused (attachments are not limited).
     pub max_report_size: u64,
+    /// The key image signatures are checked against, if any.
+    pub cosign_key: Option<CosignKey>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { kind: None, max_report_size: DEFAULT_MAX_REPORT_SIZE }
+        IngestOptions { kind: None, max_report_size: DEFAULT_MAX_REPORT_SIZE, cosign_key: None }
     }
 }
 
@@ -191,7 +193,8 @@ pub fn ingest(path: &Path, options: &IngestOptions) -> Result<Ingested, IngestEr
     }
 
     let bytes = read_report(path, size, options.max_report_size)?;
-    let reading = read_bytes(&bytes, options.kind).map_err(|p| IngestError::new(path, p))?;
+    let reading = read_bytes_with(&bytes, options.kind, options.cosign_key.as_ref())
+        .map_err(|p| IngestError::new(path, p))?;
     Ok(Ingested {
         name,
         path: path.to_owned(),
@@ -210,6 +213,19 @@ pub fn ingest(path: &Path, options: &IngestOptions) -> Result<Ingested, IngestEr
 ///
 /// A description of the problem, without the file name.
 pub fn read_bytes(bytes: &[u8], kind: Option<ArtifactKind>) -> Result<Reading, String> {
+    read_bytes_with(bytes, kind, None)
+}
+
+/// As [`read_bytes`], checking signatures against `key` when given.
+///
+/// # Errors
+///
+/// A description of the problem, without the file name.
+pub fn read_bytes_with(
+    bytes: &[u8],
+    kind: Option<ArtifactKind>,
+    key: Option<&CosignKey>,
+) -> Result<Reading, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".to_string());
     }
@@ -251,13 +267,13 @@ pub fn read_bytes(bytes: &[u8], kind: Option<ArtifactKind>) -> Result<Reading, S
                 .to_string());
         }
         ArtifactKind::CosignSignature => {
-            reading.signature = Some(signature::summarize_cosign_signatures(bytes)?)
+            reading.signature = Some(signature::summarize_cosign_signatures(bytes, key)?)
         }
         ArtifactKind::CosignPayload => {
             reading.signature = Some(signature::summarize_cosign_payload(bytes)?)
         }
         ArtifactKind::SigstoreBundle => {
-            reading.signature = Some(signature::summarize_bundle(bytes)?)
+            reading.signature = Some(signature::summarize_bundle(bytes, key)?)
         }
         ArtifactKind::Attachment => {}
     }

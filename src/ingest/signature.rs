@@ -50,8 +50,75 @@ pub struct SignedSubject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureCheck {
-    /// No key was given to check the signature against.
+    /// No key was given to check the signature against, or the file holds no signature.
     NotChecked,
+    /// Every signature verifies with the given key: the subjects count as signed.
+    Verified,
+    /// A signature does not verify with the given key: nothing counts as signed.
+    Failed,
+}
+
+/// A public key that image signatures are checked against: the `cosign.pub` of a cosign key
+/// pair (ECDSA P-256) or an Ed25519 key, as SPKI PEM.
+#[derive(Debug, Clone)]
+pub enum CosignKey {
+    /// ECDSA P-256 with SHA-256.
+    P256(p256::ecdsa::VerifyingKey),
+    /// Ed25519.
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl CosignKey {
+    /// Reads an SPKI PEM public key.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the file when it is not a P-256 or Ed25519 public key.
+    pub fn load(path: &std::path::Path) -> Result<CosignKey, String> {
+        use p256::pkcs8::DecodePublicKey;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(&text) {
+            return Ok(CosignKey::P256(key));
+        }
+        ed25519_dalek::VerifyingKey::from_public_key_pem(&text).map(CosignKey::Ed25519).map_err(
+            |_| format!("{}: not an ECDSA P-256 or Ed25519 public key in SPKI PEM", path.display()),
+        )
+    }
+
+    /// Whether `signature` signs `message`.
+    fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::Verifier;
+        match self {
+            CosignKey::P256(key) => p256::ecdsa::Signature::from_der(signature)
+                .or_else(|_| p256::ecdsa::Signature::from_slice(signature))
+                .is_ok_and(|s| key.verify(message, &s).is_ok()),
+            CosignKey::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|s| key.verify_strict(message, &s).is_ok()),
+        }
+    }
+
+    /// Whether `signature` signs the message whose SHA-256 is `digest` (Sigstore message
+    /// signatures sign the artifact, which the bundle carries only as a digest).
+    fn verifies_digest(&self, digest: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        match self {
+            CosignKey::P256(key) => p256::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|s| key.verify_prehash(digest, &s).is_ok()),
+            // Pure Ed25519 signs the message itself, which a digest cannot stand in for.
+            CosignKey::Ed25519(_) => false,
+        }
+    }
+}
+
+fn check_of(
+    key: Option<&CosignKey>,
+    all_verify: impl FnOnce(&CosignKey) -> bool,
+) -> SignatureCheck {
+    match key {
+        None => SignatureCheck::NotChecked,
+        Some(key) if all_verify(key) => SignatureCheck::Verified,
+        Some(_) => SignatureCheck::Failed,
+    }
 }
 
 #[derive(Deserialize)]
@@ -114,7 +181,12 @@ struct MessageDigest {
 struct BundleEnvelope {
     payload: String,
     payload_type: String,
-    signatures: Vec<serde::de::IgnoredAny>,
+    signatures: Vec<BundleSignature>,
+}
+
+#[derive(Deserialize)]
+struct BundleSignature {
+    sig: String,
 }
 
 #[derive(Deserialize)]
@@ -142,16 +214,22 @@ pub(super) fn summarize_cosign_payload(bytes: &[u8]) -> Result<SignatureSummary,
 }
 
 /// Reads `cosign download signature` output: one JSON object per line.
-pub(super) fn summarize_cosign_signatures(bytes: &[u8]) -> Result<SignatureSummary, String> {
+pub(super) fn summarize_cosign_signatures(
+    bytes: &[u8],
+    key: Option<&CosignKey>,
+) -> Result<SignatureSummary, String> {
     let mut signed = Vec::new();
+    let mut pairs = Vec::new();
     let stream = serde_json::Deserializer::from_slice(bytes).into_iter::<CosignSignature>();
     for (index, line) in stream.enumerate() {
         let entry =
             line.map_err(|e| format!("signature {}: not a cosign signature ({e})", index + 1))?;
         let context = |problem: String| format!("signature {}: {problem}", index + 1);
-        decode_base64(&entry.base64_signature, "Base64Signature").map_err(context)?;
+        let signature =
+            decode_base64(&entry.base64_signature, "Base64Signature").map_err(context)?;
 
         let payload = decode_base64(&entry.payload, "Payload").map_err(context)?;
+        pairs.push((payload.clone(), signature));
         let simple: SimpleSigning =
             parse_document(&payload, "cosign simple-signing payload").map_err(context)?;
         signed.push(signed_image(simple).map_err(context)?);
@@ -164,12 +242,15 @@ pub(super) fn summarize_cosign_signatures(bytes: &[u8]) -> Result<SignatureSumma
         format_version: None,
         signatures: signed.len() as u64,
         signed,
-        check: SignatureCheck::NotChecked,
+        check: check_of(key, |k| pairs.iter().all(|(payload, sig)| k.verifies(payload, sig))),
     })
 }
 
-/// Reads a Sigstore bundle.
-pub(super) fn summarize_bundle(bytes: &[u8]) -> Result<SignatureSummary, String> {
+/// Reads a Sigstore bundle, checking its signature against `key` when given.
+pub(super) fn summarize_bundle(
+    bytes: &[u8],
+    key: Option<&CosignKey>,
+) -> Result<SignatureSummary, String> {
     let bundle: Bundle = parse_document(bytes, "Sigstore bundle")?;
     let version = BUNDLE_MEDIA_TYPES
         .iter()
@@ -186,13 +267,34 @@ pub(super) fn summarize_bundle(bytes: &[u8]) -> Result<SignatureSummary, String>
             );
         }
     };
+    let check = check_of(key, |k| bundle_verifies(&bundle, k));
     Ok(SignatureSummary {
         format: "sigstore-bundle".to_string(),
         format_version: Some(version),
         signatures,
         signed,
-        check: SignatureCheck::NotChecked,
+        check,
     })
+}
+
+fn bundle_verifies(bundle: &Bundle, key: &CosignKey) -> bool {
+    if let Some(message) = &bundle.message_signature {
+        let digest = message.message_digest.as_ref().filter(|d| d.algorithm == "SHA2_256");
+        let digest = digest.and_then(|d| decode_base64(&d.digest, "digest").ok());
+        let signature = decode_base64(&message.signature, "signature").ok();
+        return match (digest, signature) {
+            (Some(digest), Some(signature)) => key.verifies_digest(&digest, &signature),
+            _ => false,
+        };
+    }
+    let Some(envelope) = &bundle.dsse_envelope else { return false };
+    let Ok(payload) = decode_base64(&envelope.payload, "payload") else { return false };
+    let message = crate::chain::dsse::pae(&envelope.payload_type, &payload);
+    !envelope.signatures.is_empty()
+        && envelope
+            .signatures
+            .iter()
+            .all(|s| decode_base64(&s.sig, "sig").is_ok_and(|sig| key.verifies(&message, &sig)))
 }
 
 fn signed_image(payload: SimpleSigning) -> Result<SignedSubject, String> {
