@@ -118,6 +118,38 @@ pub struct Finding {
     pub secret: Option<RedactedSecret>,
 }
 
+impl Finding {
+    /// A finding of `tool`'s `rule`, with every optional field empty and no fingerprint yet.
+    pub fn new(
+        tool: &str,
+        tool_version: Option<&str>,
+        rule: &str,
+        category: Category,
+        severity: Severity,
+        severity_source: SeveritySource,
+    ) -> Finding {
+        Finding {
+            fingerprint: String::new(),
+            tool: tool.to_string(),
+            tool_version: tool_version.map(str::to_string),
+            rule: rule.to_string(),
+            category,
+            severity,
+            severity_source,
+            cwe: vec![],
+            vulnerabilities: vec![],
+            package: None,
+            version: None,
+            fixed_version: None,
+            purl: None,
+            location: None,
+            target: Target::default(),
+            message: String::new(),
+            secret: None,
+        }
+    }
+}
+
 /// A fingerprint made from identifying fields: `sha256:` and the hash of their
 /// NUL-separated concatenation.
 pub fn fingerprint_of(parts: &[&str]) -> String {

@@ -33,50 +33,43 @@ fn label_severity(label: Option<&str>) -> Severity {
     label.and_then(Severity::from_label).unwrap_or(Severity::Info)
 }
 
-/// A container-vulnerability finding, fingerprinted by image repository, package and id, so
-/// that every scanner reporting it on any tag of the image gives the same fingerprint.
-#[allow(clippy::too_many_arguments)]
-fn image_vulnerability(
-    tool: &str,
-    version: Option<&str>,
-    image: Option<&str>,
-    digest: Option<&str>,
-    id: &str,
-    package: Option<&str>,
-    installed: Option<&str>,
-    fixed: Option<&str>,
+/// A vulnerability in a package of a container image, as image scanners report it.
+struct ImageVulnerability<'a> {
+    tool: &'a str,
+    version: Option<&'a str>,
+    image: Option<&'a str>,
+    digest: Option<&'a str>,
+    id: &'a str,
+    package: Option<&'a str>,
+    installed: Option<&'a str>,
+    fixed: Option<&'a str>,
     severity: Severity,
     message: String,
-) -> Finding {
-    let image = image.map(image_repository);
-    let fingerprint = fingerprint_of(&[
-        "image",
-        image.as_deref().unwrap_or_default(),
-        package.unwrap_or_default(),
-        id,
-    ]);
-    let mut vulnerabilities = vulnerability_ids(id);
+}
+
+/// A container-vulnerability finding, fingerprinted by image repository, package and id, so
+/// that every scanner reporting it on any tag of the image gives the same fingerprint.
+fn image_vulnerability(v: ImageVulnerability) -> Finding {
+    let image = v.image.map(image_repository);
+    let package = v.package.unwrap_or_default();
+    let fingerprint =
+        fingerprint_of(&["image", image.as_deref().unwrap_or_default(), package, v.id]);
+    let mut vulnerabilities = vulnerability_ids(v.id);
     if vulnerabilities.is_empty() {
-        vulnerabilities.push(id.to_string());
+        vulnerabilities.push(v.id.to_string());
     }
+
+    let category = Category::ContainerVulnerability;
+    let base = Finding::new(v.tool, v.version, v.id, category, v.severity, SeveritySource::Tool);
     Finding {
         fingerprint,
-        tool: tool.to_string(),
-        tool_version: version.map(str::to_string),
-        rule: id.to_string(),
-        category: Category::ContainerVulnerability,
-        severity,
-        severity_source: SeveritySource::Tool,
-        cwe: vec![],
         vulnerabilities,
-        package: package.map(str::to_string),
-        version: installed.map(str::to_string),
-        fixed_version: fixed.filter(|f| !f.is_empty() && *f != "None").map(str::to_string),
-        purl: None,
-        location: None,
-        target: Target { image, image_digest: digest.map(str::to_string), path: None },
-        message,
-        secret: None,
+        package: v.package.map(str::to_string),
+        version: v.installed.map(str::to_string),
+        fixed_version: v.fixed.filter(|f| !f.is_empty() && *f != "None").map(str::to_string),
+        target: Target { image, image_digest: v.digest.map(str::to_string), path: None },
+        message: v.message,
+        ..base
     }
 }
 
@@ -205,18 +198,18 @@ fn gitlab_finding(
 
     if category == Category::ContainerVulnerability {
         let id = ids.first().cloned().unwrap_or(rule);
-        let mut finding = image_vulnerability(
+        let mut finding = image_vulnerability(ImageVulnerability {
             tool,
             version,
-            v.location.image.as_deref(),
-            None,
-            &id,
-            package.as_deref(),
-            installed.as_deref(),
-            None,
+            image: v.location.image.as_deref(),
+            digest: None,
+            id: &id,
+            package: package.as_deref(),
+            installed: installed.as_deref(),
+            fixed: None,
             severity,
             message,
-        );
+        });
         finding.cwe = cwe;
         return finding;
     }
@@ -353,18 +346,18 @@ pub fn trivy(bytes: &[u8]) -> Result<ReportFindings, String> {
         for v in &result.vulnerabilities {
             let severity = label_severity(v.severity.as_deref());
             let message = v.title.clone().unwrap_or_else(|| v.vulnerability_id.clone());
-            let mut finding = image_vulnerability(
-                "Trivy",
-                version.as_deref(),
-                image.map(String::as_str),
-                digest.as_deref(),
-                &v.vulnerability_id,
-                v.pkg_name.as_deref(),
-                v.installed_version.as_deref(),
-                v.fixed_version.as_deref(),
+            let mut finding = image_vulnerability(ImageVulnerability {
+                tool: "Trivy",
+                version: version.as_deref(),
+                image: image.map(String::as_str),
+                digest: digest.as_deref(),
+                id: &v.vulnerability_id,
+                package: v.pkg_name.as_deref(),
+                installed: v.installed_version.as_deref(),
+                fixed: v.fixed_version.as_deref(),
                 severity,
                 message,
-            );
+            });
             let os_package = result.class.as_deref() == Some("os-pkgs");
             if !(in_image || os_package) {
                 finding.category = Category::DependencyVulnerability;
@@ -386,6 +379,15 @@ pub fn trivy(bytes: &[u8]) -> Result<ReportFindings, String> {
             };
             let redacted = secret.matched.as_deref().map(RedactedSecret::of);
             let anchor = redacted.as_ref().map(|r| r.sha256.to_hex()).unwrap_or_default();
+            let severity = label_severity(secret.severity.as_deref());
+            let base = Finding::new(
+                "Trivy",
+                version.as_deref(),
+                &secret.rule_id,
+                Category::Secret,
+                severity,
+                SeveritySource::Tool,
+            );
             findings.push(Finding {
                 fingerprint: fingerprint_of(&[
                     "code",
@@ -394,44 +396,30 @@ pub fn trivy(bytes: &[u8]) -> Result<ReportFindings, String> {
                     &result.target,
                     &anchor,
                 ]),
-                tool: "Trivy".into(),
-                tool_version: version.clone(),
-                rule: secret.rule_id.clone(),
-                category: Category::Secret,
-                severity: label_severity(secret.severity.as_deref()),
-                severity_source: SeveritySource::Tool,
-                cwe: vec![],
-                vulnerabilities: vec![],
-                package: None,
-                version: None,
-                fixed_version: None,
-                purl: None,
                 location: Some(location.clone()),
                 target: Target { path: Some(result.target.clone()), ..Target::default() },
                 message: format!("{} secret found at {location}", secret.rule_id),
                 secret: redacted,
+                ..base
             });
         }
         for check in result.misconfigurations.iter().filter(|m| m.status.as_deref() != Some("PASS"))
         {
+            let severity = label_severity(check.severity.as_deref());
+            let base = Finding::new(
+                "Trivy",
+                version.as_deref(),
+                &check.id,
+                Category::IacMisconfiguration,
+                severity,
+                SeveritySource::Tool,
+            );
             findings.push(Finding {
                 fingerprint: fingerprint_of(&["code", "Trivy", &check.id, &result.target, ""]),
-                tool: "Trivy".into(),
-                tool_version: version.clone(),
-                rule: check.id.clone(),
-                category: Category::IacMisconfiguration,
-                severity: label_severity(check.severity.as_deref()),
-                severity_source: SeveritySource::Tool,
-                cwe: vec![],
-                vulnerabilities: vec![],
-                package: None,
-                version: None,
-                fixed_version: None,
-                purl: None,
                 location: Some(result.target.clone()),
                 target: Target { path: Some(result.target.clone()), ..Target::default() },
                 message: check.title.clone().unwrap_or_else(|| check.id.clone()),
-                secret: None,
+                ..base
             });
         }
     }
@@ -489,18 +477,18 @@ pub fn clair(bytes: &[u8]) -> Result<ReportFindings, String> {
             .map(|v| {
                 let severity = label_severity(v.severity.as_deref());
                 let message = v.description.clone().unwrap_or_else(|| v.name.clone());
-                image_vulnerability(
-                    "klar",
-                    None,
-                    None,
-                    None,
-                    &v.name,
-                    v.feature_name.as_deref(),
-                    v.feature_version.as_deref(),
-                    v.fixed_by.as_deref(),
+                image_vulnerability(ImageVulnerability {
+                    tool: "klar",
+                    version: None,
+                    image: None,
+                    digest: None,
+                    id: &v.name,
+                    package: v.feature_name.as_deref(),
+                    installed: v.feature_version.as_deref(),
+                    fixed: v.fixed_by.as_deref(),
                     severity,
                     message,
-                )
+                })
             })
             .collect()
     } else {
@@ -511,18 +499,18 @@ pub fn clair(bytes: &[u8]) -> Result<ReportFindings, String> {
             .map(|v| {
                 let severity = label_severity(v.severity.as_deref());
                 let message = v.description.clone().unwrap_or_else(|| v.vulnerability.clone());
-                image_vulnerability(
-                    "clair-scanner",
-                    None,
-                    Some(&report.image),
-                    None,
-                    &v.vulnerability,
-                    v.featurename.as_deref(),
-                    v.featureversion.as_deref(),
-                    v.fixedby.as_deref(),
+                image_vulnerability(ImageVulnerability {
+                    tool: "clair-scanner",
+                    version: None,
+                    image: Some(&report.image),
+                    digest: None,
+                    id: &v.vulnerability,
+                    package: v.featurename.as_deref(),
+                    installed: v.featureversion.as_deref(),
+                    fixed: v.fixedby.as_deref(),
                     severity,
                     message,
-                )
+                })
             })
             .collect()
     };
@@ -567,18 +555,18 @@ pub fn anchore(bytes: &[u8]) -> Result<ReportFindings, String> {
         .map(|v| {
             let severity = label_severity(v.severity.as_deref());
             let message = v.url.clone().unwrap_or_else(|| v.vuln.clone());
-            image_vulnerability(
-                "Anchore Engine",
-                None,
-                report.image_full_tag.as_deref(),
+            image_vulnerability(ImageVulnerability {
+                tool: "Anchore Engine",
+                version: None,
+                image: report.image_full_tag.as_deref(),
                 digest,
-                &v.vuln,
-                v.package_name.as_deref(),
-                v.package_version.as_deref(),
-                v.fix.as_deref(),
+                id: &v.vuln,
+                package: v.package_name.as_deref(),
+                installed: v.package_version.as_deref(),
+                fixed: v.fix.as_deref(),
                 severity,
                 message,
-            )
+            })
         })
         .collect();
     Ok(ReportFindings { tool: "Anchore Engine".into(), version: None, successful: None, findings })
