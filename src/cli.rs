@@ -203,6 +203,11 @@ pub struct FindingsArgs {
     /// Evaluate as of this time (RFC 3339) [default: now]
     #[arg(long, value_name = "TIME")]
     pub at: Option<DateTime<Utc>>,
+
+    /// Only findings open at some point of this period (2026-Q3, 2026-07, or
+    /// 2026-07-01..2026-09-30), evaluated as of the earlier of its end and --at
+    #[arg(long, value_name = "P")]
+    pub period: Option<crate::period::Period>,
 }
 
 /// `locker controls ...`

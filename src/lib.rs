@@ -20,6 +20,7 @@ pub mod error;
 pub mod findings;
 pub mod ingest;
 pub mod keys;
+pub mod period;
 pub mod progress;
 pub mod settings;
 pub mod store;

@@ -209,3 +209,40 @@ fn fail_on_gates_after_archiving_and_respects_exceptions_until_they_expire() {
     let run = ws.run(&["findings", "--exceptions", "bad.toml"]).expect(2);
     assert!(run.stderr.contains("bad.toml") && run.stderr.contains("line 5"), "{}", run.stderr);
 }
+
+#[test]
+fn period_selects_findings_open_during_it_and_evaluates_at_its_end() {
+    let ws = Workspace::new();
+    let full: Value = serde_json::from_slice(
+        &std::fs::read(public_fixture("trivy-alpine39-image.json")).unwrap(),
+    )
+    .unwrap();
+    let mut fixed = full.clone();
+    fixed["Results"][0]["Vulnerabilities"].as_array_mut().unwrap().remove(0);
+    for (report, time) in [(&full, "2026-01-05T10:00:00Z"), (&fixed, "2026-02-01T10:00:00Z")] {
+        ws.write("trivy.json", &serde_json::to_vec(report).unwrap());
+        push_at(&ws, "trivy.json", time);
+    }
+    let january = ws
+        .run(&["findings", "--json", "--period", "2026-01", "--at", "2026-06-01T00:00:00Z"])
+        .expect(0)
+        .json();
+    assert_eq!(january["at"], "2026-02-01T00:00:00Z", "as of the end of the period");
+    assert_eq!(january["findings"].as_array().unwrap().len(), 6);
+    assert!(january["findings"].as_array().unwrap().iter().all(|f| f["state"] == "open"));
+
+    let march = ws
+        .run(&["findings", "--json", "--period", "2026-Q1", "--at", "2026-06-01T00:00:00Z"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        march["findings"].as_array().unwrap().len(),
+        6,
+        "fixed during the quarter still counts"
+    );
+    let april = ws.run(&["findings", "--json", "--period", "2026-04"]).expect(0).json();
+    assert_eq!(april["findings"].as_array().unwrap().len(), 5, "fixed before April");
+    let before = ws.run(&["findings", "--json", "--period", "2025-12"]).expect(0).json();
+    assert!(before["findings"].as_array().unwrap().is_empty());
+    ws.run(&["findings", "--period", "2026-Q5"]).expect(2);
+}

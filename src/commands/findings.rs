@@ -42,12 +42,16 @@ pub(super) fn run(
     let store = settings.open_store()?;
     store.ensure_readable()?;
     let (entries, _) = load_entries(store.as_ref())?;
-    let at: DateTime<Utc> = args.at.unwrap_or_else(Utc::now);
+    let now: DateTime<Utc> = args.at.unwrap_or_else(Utc::now);
+    let at = args.period.map_or(now, |p| p.as_of(now));
     let history = History::replay(store.as_ref(), &entries, at)?;
 
     let listed: Vec<Listed> = history
         .findings()
         .filter(|t| !args.open || t.is_open())
+        .filter(|t| {
+            args.period.is_none_or(|p| t.first_seen < p.end && t.fixed.is_none_or(|f| f >= p.start))
+        })
         .filter(|t| args.severity.is_none_or(|s| t.finding.severity <= s))
         .map(|tracked| Listed {
             state: match (tracked.is_open(), tracked.reopened) {
