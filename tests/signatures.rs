@@ -15,6 +15,15 @@ fn openssl(ws: &Workspace, args: &[&str]) {
     assert!(status.success(), "openssl {args:?}");
 }
 
+/// A new ECDSA P-256 key pair made by openssl, as cosign makes them.
+fn p256_key_pair(ws: &Workspace, private: &str, public: &str) {
+    openssl(
+        ws,
+        &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", private],
+    );
+    openssl(ws, &["pkey", "-in", private, "-pubout", "-out", public]);
+}
+
 /// The public key of a bundle's signing certificate, as SPKI PEM, extracted with openssl.
 fn certificate_key(ws: &Workspace, bundle: &str, name: &str) -> String {
     let json: Value =
@@ -46,19 +55,7 @@ fn check_of(ws: &Workspace, file: &str, key: Option<&str>) -> String {
 #[test]
 fn sigstore_bundles_verify_with_their_key_and_fail_with_another() {
     let ws = Workspace::new();
-    openssl(
-        &ws,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "other.pem",
-        ],
-    );
-    openssl(&ws, &["pkey", "-in", "other.pem", "-pubout", "-out", "other.pub"]);
+    p256_key_pair(&ws, "other.pem", "other.pub");
     for bundle in [
         "sigstore-bundle-v02-messagesig.json",
         "sigstore-bundle-v03-messagesig.json",
@@ -77,36 +74,12 @@ fn cosign_signatures_verify_with_cosign_pub() {
     // Sign the real simple-signing payload as cosign does: ECDSA P-256 over its bytes.
     let ws = Workspace::new();
     ws.add(&public_fixture("cosign-simple-signing-payload.json"), "payload.json");
-    openssl(
-        &ws,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "cosign.key",
-        ],
-    );
-    openssl(&ws, &["pkey", "-in", "cosign.key", "-pubout", "-out", "cosign.pub"]);
+    p256_key_pair(&ws, "cosign.key", "cosign.pub");
     openssl(
         &ws,
         &["dgst", "-sha256", "-sign", "cosign.key", "-out", "payload.sig", "payload.json"],
     );
-    openssl(
-        &ws,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "other.pem",
-        ],
-    );
-    openssl(&ws, &["pkey", "-in", "other.pem", "-pubout", "-out", "other.pub"]);
+    p256_key_pair(&ws, "other.pem", "other.pub");
 
     let payload = std::fs::read(ws.path("payload.json")).unwrap();
     let signature = std::fs::read(ws.path("payload.sig")).unwrap();
