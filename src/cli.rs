@@ -224,6 +224,19 @@ pub enum ControlsCommand {
         /// The control's id (`6.3.3`), or `framework:id` when ids are ambiguous
         id: String,
     },
+    /// Each control's state for a period, derived from the evidence: met, not met, no
+    /// evidence, not applicable, with the reasons
+    Status {
+        /// The period: 2026-Q3, 2026-07, or 2026-07-01..2026-09-30
+        #[arg(long, value_name = "P")]
+        period: crate::period::Period,
+        /// Only this framework: pci-dss, hipaa or soc2
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
+        /// Generation time; the state is taken as of the earlier of it and the period's end
+        #[arg(long, value_name = "TIME")]
+        generated_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// `locker keygen`

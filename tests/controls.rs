@@ -126,3 +126,61 @@ fn map_tells_which_controls_findings_touch_without_pushing() {
     assert!(json["controls"]["pci-dss:6.2.4"].as_u64().unwrap() >= 1);
     assert!(!ws.store().exists(), "map writes nothing");
 }
+
+fn status(ws: &Workspace, generated_at: &str) -> Vec<serde_json::Value> {
+    let args = [
+        "controls",
+        "status",
+        "--period",
+        "2026-Q3",
+        "--framework",
+        "pci-dss",
+        "--generated-at",
+        generated_at,
+        "--trusted-key",
+        "ci.key.pub",
+        "--json",
+    ];
+    let json = ws.run(&args).expect(0).json();
+    assert_eq!(json["period"], "2026-07-01..2026-09-30");
+    json["controls"].as_array().unwrap().clone()
+}
+
+fn state_of<'a>(states: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    states.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("{id} missing"))
+}
+
+#[test]
+fn control_states_follow_the_evidence_and_the_deadlines() {
+    let ws = Workspace::new();
+    let report = ws.add(&util::public_fixture("trivy-alpine39-image.json"), "trivy.json");
+    ws.run(&["push", "--key", "ci.key", "--time", "2026-07-05T10:00:00Z", &report]).expect(0);
+
+    // Within a month of the fix being known, the open critical CVEs are not late yet.
+    let early = status(&ws, "2026-07-20T00:00:00Z");
+    assert_eq!(state_of(&early, "6.3.3")["state"], "met");
+    assert_eq!(state_of(&early, "11.3.1")["state"], "met", "a container scan in the quarter");
+
+    // At the end of the quarter they are, and the reasons name them and the entry.
+    let late = status(&ws, "2026-10-15T00:00:00Z");
+    let patching = state_of(&late, "6.3.3");
+    assert_eq!(patching["state"], "not-met");
+    let reasons = patching["reasons"].to_string();
+    assert!(
+        reasons.contains("CVE-2019-14697") && reasons.contains("past the pci-dss deadline"),
+        "{reasons}"
+    );
+    assert_eq!(patching["entries"], serde_json::json!([0]));
+
+    // No IaC scan was pushed: the configuration-standard control lacks its scan.
+    let iac = state_of(&late, "2.2.1");
+    assert_eq!(iac["state"], "not-met");
+    assert!(iac["reasons"].to_string().contains("no iac scan"), "{iac}");
+    // The chain verified against the pinned key supports the log-integrity controls.
+    assert!(
+        late.iter()
+            .any(|c| c["state"] == "met" && c["reasons"].to_string().contains("chain verifies"))
+    );
+    assert!(late.iter().any(|c| c["state"] == "not-applicable"));
+    assert!(late.iter().any(|c| c["state"] == "no-evidence"));
+}

@@ -7,8 +7,14 @@ use serde_json::json;
 
 use super::print_json;
 use crate::cli::ControlsCommand;
+use chrono::{DateTime, Utc};
+
+use crate::chain::{self, VerifyOptions, load_entries};
+use crate::controls::state::{self, Evidence, State};
 use crate::controls::{Control, Controls};
 use crate::error::{Error, ExitStatus};
+use crate::findings::lifecycle::History;
+use crate::period::Period;
 use crate::settings::{Settings, SettingsError};
 
 /// A control as `controls list --json` shows it.
@@ -29,6 +35,10 @@ pub(super) fn run(
     match command {
         ControlsCommand::List { framework } => list(&controls, framework.as_deref(), json, out),
         ControlsCommand::Show { id } => show(&controls, id, json, out),
+        ControlsCommand::Status { period, framework, generated_at } => {
+            let at = period.as_of(generated_at.unwrap_or_else(chrono::Utc::now));
+            status(settings, &controls, period, framework.as_deref(), at, json, out)
+        }
     }
 }
 
@@ -67,6 +77,56 @@ fn list(
         for control in &framework.controls {
             let rules = controls.rules_for(&framework.id, &control.id).len();
             writeln!(out, "  {:<24} {:>2} rules  {}", control.id, rules, control.title)?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn status(
+    settings: &Settings,
+    controls: &Controls,
+    period: &Period,
+    framework: Option<&str>,
+    at: DateTime<Utc>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let store = settings.open_store()?;
+    store.ensure_readable()?;
+    let (entries, _) = load_entries(store.as_ref())?;
+    let history = History::replay(store.as_ref(), &entries, at)?;
+    let findings: Vec<_> = history
+        .findings()
+        .filter(|t| t.first_seen < period.end && t.fixed.is_none_or(|f| f >= period.start))
+        .collect();
+
+    // The chain counts only when it can be verified against pinned keys.
+    let chain_problems = match settings.trust_set() {
+        Ok(trust) => {
+            Some(chain::verify(store.as_ref(), &trust, &VerifyOptions::default())?.problems.len())
+        }
+        Err(_) => None,
+    };
+    let mut evidence = Evidence::collect(&entries, period, at, findings);
+    evidence.chain_problems = chain_problems;
+    let states = state::evaluate(controls, framework, period, at, &evidence);
+
+    if json {
+        print_json(out, &json!({ "period": period.to_string(), "at": at, "controls": states }))?;
+        return Ok(ExitStatus::Success);
+    }
+    for control in &states {
+        let label = match control.state {
+            State::Met => "met",
+            State::NotMet => "NOT MET",
+            State::NoEvidence => "no evidence",
+            State::NotApplicable => "n/a",
+        };
+        writeln!(out, "{:<8} {:<24} {label}", control.framework, control.id)?;
+        if control.state == State::NotMet {
+            for reason in &control.reasons {
+                writeln!(out, "    {reason}")?;
+            }
         }
     }
     Ok(ExitStatus::Success)

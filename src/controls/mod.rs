@@ -6,6 +6,7 @@
 //! invalid data.
 
 mod data;
+pub mod state;
 
 use std::fmt;
 use std::path::Path;

@@ -1,0 +1,383 @@
+//! Each control's state for a period, derived from the evidence in the chain: met, not met
+//! (with the findings past their deadline or the scans missing), no evidence, or not
+//! applicable (no mapping rule speaks to it).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::{Controls, Rule};
+use crate::chain::{ArtifactRecord, StoredEntry};
+use crate::findings::Category;
+use crate::findings::lifecycle::Tracked;
+use crate::ingest::{ArtifactKind, SignatureCheck};
+use crate::period::Period;
+
+/// A scan older than this is stale (PCI DSS 11.3.1: at least once every three months).
+const STALE_AFTER_DAYS: i64 = 90;
+
+/// A control's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// The evidence supports it and nothing counts against it.
+    Met,
+    /// Something counts against it: findings past their deadline, missing scans, a failed
+    /// signature or a broken chain.
+    NotMet,
+    /// Rules speak to it, but the period holds no evidence they can use.
+    NoEvidence,
+    /// No rule speaks to it: the tool's evidence does not cover it.
+    NotApplicable,
+}
+
+/// One control's state with its reasons and the entries behind them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlState {
+    /// Framework id.
+    pub framework: String,
+    /// Control id.
+    pub id: String,
+    /// Paraphrased title.
+    pub title: String,
+    /// The state.
+    pub state: State,
+    /// Why, one sentence per rule that had something to say.
+    pub reasons: Vec<String>,
+    /// Entries whose evidence was used.
+    pub entries: Vec<u64>,
+}
+
+/// One scan in the period.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// Entry holding the report.
+    pub seq: u64,
+    /// When it was pushed.
+    pub time: DateTime<Utc>,
+    /// `container`, `dependency`, `sast`, `secret` or `iac`.
+    pub kind: &'static str,
+}
+
+/// The evidence of a period.
+#[derive(Debug, Default)]
+pub struct Evidence<'a> {
+    /// Scans pushed up to the evaluation time.
+    pub scans: Vec<Scan>,
+    /// Signature checks of the period: entry and outcome.
+    pub signatures: Vec<(u64, SignatureCheck)>,
+    /// Findings open at some point of the period.
+    pub findings: Vec<&'a Tracked>,
+    /// The chain's verification: `Some(problems)`, or `None` when it could not be run.
+    pub chain_problems: Option<usize>,
+}
+
+enum Outcome {
+    Support(String, Vec<u64>),
+    Gap(String, Vec<u64>),
+    Silent(Option<String>),
+}
+
+impl<'a> Evidence<'a> {
+    /// Collects scans from `entries` up to `at`, signatures of `period`, and keeps
+    /// `findings`.
+    pub fn collect(
+        entries: &[StoredEntry],
+        period: &Period,
+        at: DateTime<Utc>,
+        findings: Vec<&'a Tracked>,
+    ) -> Self {
+        let mut evidence = Evidence { findings, ..Evidence::default() };
+        for entry in entries {
+            let Some(statement) = entry.statement() else { continue };
+            if statement.predicate.time > at {
+                continue;
+            }
+            for record in &statement.predicate.artifacts {
+                if let Some(kind) = scan_kind(record) {
+                    evidence.scans.push(Scan {
+                        seq: entry.seq,
+                        time: statement.predicate.time,
+                        kind,
+                    });
+                }
+                let in_period = period.contains(statement.predicate.time);
+                if let Some(signature) = record.signature.as_ref().filter(|_| in_period) {
+                    evidence.signatures.push((entry.seq, signature.check));
+                }
+            }
+        }
+        evidence
+    }
+}
+
+/// What kind of scan a report is, from its kind, report type or tool.
+pub fn scan_kind(record: &ArtifactRecord) -> Option<&'static str> {
+    let scan = record.scan.as_ref()?;
+    match record.kind {
+        ArtifactKind::Trivy | ArtifactKind::Clair | ArtifactKind::Anchore => {
+            return Some("container");
+        }
+        ArtifactKind::Gitlab => {
+            return match scan.report_type.as_deref()? {
+                "container_scanning" | "cluster_image_scanning" => Some("container"),
+                "dependency_scanning" => Some("dependency"),
+                "secret_detection" => Some("secret"),
+                _ => Some("sast"),
+            };
+        }
+        _ => {}
+    }
+    let tool = scan.runs.first()?.tool.to_ascii_lowercase();
+    let is = |names: &[&str]| names.iter().any(|n| tool.contains(n));
+    Some(if is(&["trivy", "grype", "clair", "anchore"]) {
+        "container"
+    } else if is(&["gitleaks", "secretlint", "trufflehog", "detect-secrets"]) {
+        "secret"
+    } else if is(&["checkov", "hadolint", "kics", "tfsec", "terrascan"]) {
+        "iac"
+    } else {
+        "sast"
+    })
+}
+
+fn kind_of_category(category: Category) -> &'static str {
+    match category {
+        Category::ContainerVulnerability => "container",
+        Category::DependencyVulnerability => "dependency",
+        Category::Code => "sast",
+        Category::Secret => "secret",
+        Category::IacMisconfiguration => "iac",
+    }
+}
+
+/// The state of every control of `framework` (or of all), as of `at` within `period`.
+pub fn evaluate(
+    controls: &Controls,
+    framework: Option<&str>,
+    period: &Period,
+    at: DateTime<Utc>,
+    evidence: &Evidence,
+) -> Vec<ControlState> {
+    let mut states = Vec::new();
+    for fw in controls.frameworks.iter().filter(|f| framework.is_none_or(|w| w == f.id)) {
+        for control in &fw.controls {
+            let rules = controls.rules_for(&fw.id, &control.id);
+            let outcomes: Vec<Outcome> = rules
+                .iter()
+                .map(|r| rule_outcome(r, &fw.id, controls, period, at, evidence))
+                .collect();
+            states.push(control_state(
+                &fw.id,
+                &control.id,
+                &control.title,
+                rules.is_empty(),
+                outcomes,
+            ));
+        }
+    }
+    states
+}
+
+fn control_state(
+    framework: &str,
+    id: &str,
+    title: &str,
+    unmapped: bool,
+    outcomes: Vec<Outcome>,
+) -> ControlState {
+    let mut reasons = Vec::new();
+    let mut entries = Vec::new();
+    let (mut gap, mut support) = (false, false);
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Gap(reason, seqs) => {
+                gap = true;
+                reasons.push(reason);
+                entries.extend(seqs);
+            }
+            Outcome::Support(reason, seqs) => {
+                support = true;
+                reasons.push(reason);
+                entries.extend(seqs);
+            }
+            Outcome::Silent(reason) => reasons.extend(reason),
+        }
+    }
+    entries.sort_unstable();
+    entries.dedup();
+    let state = match (unmapped, gap, support) {
+        (true, _, _) => State::NotApplicable,
+        (_, true, _) => State::NotMet,
+        (_, _, true) => State::Met,
+        _ => State::NoEvidence,
+    };
+    if state == State::NotApplicable {
+        reasons.push("no mapping rule speaks to this control".into());
+    }
+    ControlState {
+        framework: framework.into(),
+        id: id.into(),
+        title: title.into(),
+        state,
+        reasons,
+        entries,
+    }
+}
+
+fn rule_outcome(
+    rule: &Rule,
+    framework: &str,
+    controls: &Controls,
+    period: &Period,
+    at: DateTime<Utc>,
+    evidence: &Evidence,
+) -> Outcome {
+    match rule.evidence.as_str() {
+        "finding" => finding_outcome(rule, framework, controls, period, at, evidence),
+        "scan" => scan_outcome(rule, period, at, evidence),
+        "signature" => signature_outcome(rule, evidence),
+        "chain" => match evidence.chain_problems {
+            None => Outcome::Silent(Some(format!(
+                "{}: the chain was not verified (no trusted key)",
+                rule.id
+            ))),
+            Some(0) => Outcome::Support(format!("{}: the chain verifies", rule.id), vec![]),
+            Some(n) => Outcome::Gap(
+                format!("{}: the chain verification found {n} problem(s)", rule.id),
+                vec![],
+            ),
+        },
+        _ => Outcome::Silent(Some(format!(
+            "{}: store posture is checked by `locker doctor`, not here",
+            rule.id
+        ))),
+    }
+}
+
+fn finding_outcome(
+    rule: &Rule,
+    framework: &str,
+    controls: &Controls,
+    period: &Period,
+    at: DateTime<Utc>,
+    evidence: &Evidence,
+) -> Outcome {
+    let kinds: Vec<&str> = if rule.category.is_empty() {
+        vec!["container", "dependency", "sast", "secret", "iac"]
+    } else {
+        rule.category.iter().map(|c| kind_of_category(*c)).collect()
+    };
+    let scanned = evidence.scans.iter().any(|s| period.contains(s.time) && kinds.contains(&s.kind));
+    let matching: Vec<&&Tracked> =
+        evidence.findings.iter().filter(|t| rule.matches_finding(&t.finding)).collect();
+    let slas: Vec<_> = controls.slas.iter().filter(|s| s.framework == framework).cloned().collect();
+    let late: Vec<&&Tracked> = matching
+        .iter()
+        .copied()
+        .filter(|t| {
+            t.sla_states(&slas, at).iter().any(|s| s.state == "overdue" || s.state == "missed")
+        })
+        .collect();
+    if !late.is_empty() {
+        let names: Vec<String> = late.iter().take(5).map(|t| describe(t)).collect();
+        let seqs = late.iter().flat_map(|t| t.entries.iter().copied()).collect();
+        let more =
+            if late.len() > 5 { format!(" and {} more", late.len() - 5) } else { String::new() };
+        return Outcome::Gap(
+            format!(
+                "{}: {} finding(s) past the {framework} deadline: {}{more}",
+                rule.id,
+                late.len(),
+                names.join(", ")
+            ),
+            seqs,
+        );
+    }
+    if !scanned && matching.is_empty() {
+        return Outcome::Silent(None);
+    }
+    let seqs = matching.iter().flat_map(|t| t.entries.iter().copied()).collect();
+    Outcome::Support(
+        format!("{}: {} matching finding(s), none past its deadline", rule.id, matching.len()),
+        seqs,
+    )
+}
+
+fn describe(tracked: &Tracked) -> String {
+    let finding = &tracked.finding;
+    let what = finding.vulnerabilities.first().unwrap_or(&finding.rule);
+    match (&finding.target.image, &finding.package) {
+        (Some(image), Some(package)) => format!("{what} in {package} of {image}"),
+        _ => what.clone(),
+    }
+}
+
+fn scan_outcome(rule: &Rule, period: &Period, at: DateTime<Utc>, evidence: &Evidence) -> Outcome {
+    let wanted = |kind: &str| rule.scan_kind.is_empty() || rule.scan_kind.iter().any(|k| k == kind);
+    let label =
+        if rule.scan_kind.is_empty() { "security".to_string() } else { rule.scan_kind.join("/") };
+    let relevant: Vec<&Scan> = evidence.scans.iter().filter(|s| wanted(s.kind)).collect();
+    match rule.check.as_deref() {
+        Some("after-change") => Outcome::Silent(Some(format!(
+            "{}: changes are not recorded, so scans after them cannot be checked",
+            rule.id
+        ))),
+        Some("stale") => {
+            let Some(last) = relevant.iter().map(|s| s.time).max() else {
+                return Outcome::Silent(None);
+            };
+            let age = at - last;
+            if age > Duration::days(STALE_AFTER_DAYS) {
+                Outcome::Gap(
+                    format!("{}: the last {label} scan is {} days old", rule.id, age.num_days()),
+                    vec![],
+                )
+            } else {
+                Outcome::Support(
+                    format!("{}: the last {label} scan is {} days old", rule.id, age.num_days()),
+                    vec![],
+                )
+            }
+        }
+        _ => {
+            let in_period: Vec<&&Scan> =
+                relevant.iter().filter(|s| period.contains(s.time)).collect();
+            if in_period.is_empty() {
+                return Outcome::Gap(format!("{}: no {label} scan in {period}", rule.id), vec![]);
+            }
+            let seqs = in_period.iter().map(|s| s.seq).collect();
+            Outcome::Support(
+                format!("{}: {} {label} scan(s) in {period}", rule.id, in_period.len()),
+                seqs,
+            )
+        }
+    }
+}
+
+fn signature_outcome(rule: &Rule, evidence: &Evidence) -> Outcome {
+    let failed: Vec<u64> = evidence
+        .signatures
+        .iter()
+        .filter(|(_, c)| *c == SignatureCheck::Failed)
+        .map(|(s, _)| *s)
+        .collect();
+    let verified: Vec<u64> = evidence
+        .signatures
+        .iter()
+        .filter(|(_, c)| *c == SignatureCheck::Verified)
+        .map(|(s, _)| *s)
+        .collect();
+    if !failed.is_empty() {
+        return Outcome::Gap(
+            format!("{}: {} signature(s) failed to verify", rule.id, failed.len()),
+            failed,
+        );
+    }
+    match (rule.signature.as_deref(), verified.is_empty()) {
+        (Some("verified"), false) => Outcome::Support(
+            format!("{}: {} verified signature(s)", rule.id, verified.len()),
+            verified,
+        ),
+        _ => Outcome::Silent(None),
+    }
+}
