@@ -36,6 +36,12 @@ const CHECKS: [&str; 7] =
     ["verified", "broken", "encrypted", "retention", "scheduled", "stale", "after-change"];
 const IMPLEMENTATION: [&str; 2] = ["required", "addressable"];
 
+/// Where an item was read.
+struct Place {
+    file: String,
+    line: Option<usize>,
+}
+
 /// A control reference waiting for every catalog to be read.
 struct PendingRef {
     file: String,
@@ -49,6 +55,7 @@ pub(super) fn load(files: &[(String, String)]) -> Result<Controls, ControlsError
     let mut controls = Controls::default();
     let mut refs = Vec::new();
     let mut rule_ids: HashMap<String, ()> = HashMap::new();
+    let mut sla_places = Vec::new();
 
     for (file, text) in files {
         let document = match ImDocument::parse(text.as_str()) {
@@ -64,11 +71,17 @@ pub(super) fn load(files: &[(String, String)]) -> Result<Controls, ControlsError
             }
         };
         let mut reader = Reader { file, text, problems: &mut problems };
-        reader.document(document.as_table(), &mut controls, &mut refs, &mut rule_ids);
+        reader.document(
+            document.as_table(),
+            &mut controls,
+            &mut refs,
+            &mut rule_ids,
+            &mut sla_places,
+        );
     }
 
     check_references(&controls, &refs, &mut problems);
-    check_slas(&controls, &mut problems);
+    check_slas(&controls, &sla_places, &mut problems);
     if problems.is_empty() { Ok(controls) } else { Err(ControlsError { problems }) }
 }
 
@@ -98,6 +111,7 @@ impl Reader<'_> {
         controls: &mut Controls,
         refs: &mut Vec<PendingRef>,
         rule_ids: &mut HashMap<String, ()>,
+        sla_places: &mut Vec<Place>,
     ) {
         for (key, item) in root.iter() {
             let span = root.get_key_value(key).and_then(|(k, _)| k.span());
@@ -105,7 +119,7 @@ impl Reader<'_> {
                 "framework" => {}
                 "control" => {}
                 "rule" => self.rules(item, controls, refs, rule_ids),
-                "sla" => self.slas(item, controls),
+                "sla" => self.slas(item, controls, sla_places),
                 other => self.problem(span, format!("unknown table `{other}`")),
             }
         }
@@ -334,7 +348,7 @@ impl Reader<'_> {
         found
     }
 
-    fn slas(&mut self, item: &Item, controls: &mut Controls) {
+    fn slas(&mut self, item: &Item, controls: &mut Controls, places: &mut Vec<Place>) {
         for table in self.tables(item, "sla") {
             self.unknown_keys(table, &SLA_KEYS);
             let framework = self.string(table, "framework", true);
@@ -363,6 +377,10 @@ impl Reader<'_> {
             if let (Some(framework), Some(severity), Some(clock), Some(days)) =
                 (framework, severity, clock, days)
             {
+                places.push(Place {
+                    file: self.file.to_string(),
+                    line: self.line(framework.1.clone()),
+                });
                 controls.slas.push(Sla {
                     framework: framework.0,
                     severity,
@@ -395,22 +413,17 @@ fn check_references(controls: &Controls, refs: &[PendingRef], problems: &mut Vec
     }
 }
 
-fn check_slas(controls: &Controls, problems: &mut Vec<DataProblem>) {
+fn check_slas(controls: &Controls, places: &[Place], problems: &mut Vec<DataProblem>) {
     let mut seen = HashSet::new();
-    for sla in &controls.slas {
+    for (sla, place) in controls.slas.iter().zip(places) {
+        let mut report = |message: String| {
+            problems.push(DataProblem { file: place.file.clone(), line: place.line, message });
+        };
         if !controls.frameworks.iter().any(|f| f.id == sla.framework) {
-            problems.push(DataProblem {
-                file: "slas".into(),
-                line: None,
-                message: format!("SLA for unknown framework `{}`", sla.framework),
-            });
+            report(format!("SLA for unknown framework `{}`", sla.framework));
         }
         if !seen.insert((sla.framework.clone(), sla.severity)) {
-            problems.push(DataProblem {
-                file: "slas".into(),
-                line: None,
-                message: format!("two SLAs for {} {}", sla.framework, sla.severity),
-            });
+            report(format!("a second SLA for {} {}", sla.framework, sla.severity));
         }
     }
 }

@@ -317,4 +317,23 @@ mod tests {
         );
         assert_eq!(shown.len(), 5, "{shown:?}");
     }
+
+    #[test]
+    fn sla_problems_name_their_line() {
+        let catalog = "[framework]\nid = \"x\"\nname = \"X\"\nversion = \"1\"\n";
+        let slas = "[[sla]]\nframework = \"x\"\nseverity = \"high\"\ndays = 30\nclock = \"detected\"\nrationale = \"r\"\n\n[[sla]]\nframework = \"x\"\nseverity = \"high\"\ndays = 60\nclock = \"detected\"\nrationale = \"r\"\n\n[[sla]]\nframework = \"nope\"\nseverity = \"low\"\ndays = 60\nclock = \"detected\"\nrationale = \"r\"\n";
+        let files = vec![
+            ("c.toml".to_string(), catalog.to_string()),
+            ("s.toml".to_string(), slas.to_string()),
+        ];
+        let shown: Vec<String> =
+            data::load(&files).unwrap_err().problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "s.toml:9: a second SLA for x high".to_string(),
+                "s.toml:16: SLA for unknown framework `nope`".to_string(),
+            ]
+        );
+    }
 }
