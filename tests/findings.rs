@@ -6,6 +6,10 @@ mod util;
 use serde_json::Value;
 use util::{Workspace, public_fixture};
 
+fn fixture_json(name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(public_fixture(name)).unwrap()).unwrap()
+}
+
 fn push_at(ws: &Workspace, file: &str, time: &str) {
     ws.run(&["push", "--key", "ci.key", "--time", time, "--ci-project", "shop/api", file])
         .expect(0);
@@ -30,10 +34,7 @@ fn pci(finding: &Value) -> &Value {
 #[test]
 fn found_open_fixed_and_reopened_with_sla_states() {
     let ws = Workspace::new();
-    let full: Value = serde_json::from_slice(
-        &std::fs::read(public_fixture("trivy-alpine39-image.json")).unwrap(),
-    )
-    .unwrap();
+    let full: Value = fixture_json("trivy-alpine39-image.json");
     // The same scan after the first critical vulnerability was fixed: its entry removed.
     let mut fixed = full.clone();
     let vulnerabilities = fixed["Results"][0]["Vulnerabilities"].as_array_mut().unwrap();
@@ -127,10 +128,7 @@ fn secrets_never_show_in_findings_output() {
 fn fail_on_gates_after_archiving_and_respects_exceptions_until_they_expire() {
     let ws = Workspace::new();
     let report = ws.add(&public_fixture("trivy-alpine39-image.json"), "trivy.json");
-    let full: Value = serde_json::from_slice(
-        &std::fs::read(public_fixture("trivy-alpine39-image.json")).unwrap(),
-    )
-    .unwrap();
+    let full: Value = fixture_json("trivy-alpine39-image.json");
     let critical: Vec<String> = full["Results"][0]["Vulnerabilities"]
         .as_array()
         .unwrap()
@@ -213,10 +211,7 @@ fn fail_on_gates_after_archiving_and_respects_exceptions_until_they_expire() {
 #[test]
 fn period_selects_findings_open_during_it_and_evaluates_at_its_end() {
     let ws = Workspace::new();
-    let full: Value = serde_json::from_slice(
-        &std::fs::read(public_fixture("trivy-alpine39-image.json")).unwrap(),
-    )
-    .unwrap();
+    let full: Value = fixture_json("trivy-alpine39-image.json");
     let mut fixed = full.clone();
     fixed["Results"][0]["Vulnerabilities"].as_array_mut().unwrap().remove(0);
     for (report, time) in [(&full, "2026-01-05T10:00:00Z"), (&fixed, "2026-02-01T10:00:00Z")] {

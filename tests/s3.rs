@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use locker::store::S3Store;
-use util::{RawStore, Workspace, entry_key, require_s3, s3_env, unique_bucket};
+use util::{RawStore, Workspace, entry_key, require_s3, s3_env, s3_put, unique_bucket};
 
 /// A workspace whose default store is `s3://<new bucket>/evidence`, set up by `locker init`
 /// (versioned, encrypted, Object Lock enabled).
@@ -135,9 +135,9 @@ fn overwriting_a_chain_key_through_the_api_is_reported_with_version_ids() {
     let (ws, url) = versioned_workspace(&[]);
     push_notes(&ws, &url, 3);
     let store = raw(&url);
-    let original = store_get(&store, &entry_key(1));
+    let original = locker::store::Store::get(&store, &entry_key(1)).unwrap().unwrap();
     // Same bytes again: the content still verifies, only the second version betrays it.
-    raw_put(&store, &entry_key(1), &original);
+    s3_put(&store, &entry_key(1), &original);
 
     let versions = versions_of(&store, &entry_key(1));
     assert_eq!(versions.len(), 2);
@@ -179,7 +179,7 @@ fn deleting_a_specific_version_is_caught() {
     let store = raw(&url);
     let key = entry_key(2);
     let original_version = versions_of(&store, &key).pop().unwrap();
-    raw_put(&store, &key, b"{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[]}");
+    s3_put(&store, &key, b"{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[]}");
     let (client, runtime) = store.client();
     let request = client
         .delete_object()
@@ -380,21 +380,6 @@ fn wait_at_most(child: &mut Child, limit: Duration) -> Option<i32> {
     }
     let _ = child.kill();
     None
-}
-
-fn store_get(store: &S3Store, key: &str) -> Vec<u8> {
-    use locker::store::Store;
-    store.get(key).unwrap().unwrap()
-}
-
-fn raw_put(store: &S3Store, key: &str, bytes: &[u8]) {
-    let (client, runtime) = store.client();
-    let request = client
-        .put_object()
-        .bucket(store.bucket())
-        .key(store.object_key(key))
-        .body(bytes.to_vec().into());
-    runtime.block_on(request.send()).unwrap();
 }
 
 /// A moto server of this test's own, so that freezing it stalls no other test.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{Controls, Rule};
+use super::{Controls, Rule, Sla};
 use crate::chain::{ArtifactRecord, StoredEntry};
 use crate::findings::Category;
 use crate::findings::lifecycle::Tracked;
@@ -69,6 +69,15 @@ pub struct Evidence<'a> {
     pub findings: Vec<&'a Tracked>,
     /// The chain's verification: `Some(problems)`, or `None` when it could not be run.
     pub chain_problems: Option<usize>,
+}
+
+/// What every rule of one framework is evaluated against.
+struct Context<'a> {
+    framework: &'a str,
+    slas: Vec<Sla>,
+    period: &'a Period,
+    at: DateTime<Utc>,
+    evidence: &'a Evidence<'a>,
 }
 
 enum Outcome {
@@ -160,12 +169,11 @@ pub fn evaluate(
 ) -> Vec<ControlState> {
     let mut states = Vec::new();
     for fw in controls.frameworks.iter().filter(|f| framework.is_none_or(|w| w == f.id)) {
+        let slas = controls.slas.iter().filter(|s| s.framework == fw.id).cloned().collect();
+        let context = Context { framework: &fw.id, slas, period, at, evidence };
         for control in &fw.controls {
             let rules = controls.rules_for(&fw.id, &control.id);
-            let outcomes: Vec<Outcome> = rules
-                .iter()
-                .map(|r| rule_outcome(r, &fw.id, controls, period, at, evidence))
-                .collect();
+            let outcomes: Vec<Outcome> = rules.iter().map(|r| rule_outcome(r, &context)).collect();
             states.push(control_state(
                 &fw.id,
                 &control.id,
@@ -224,19 +232,12 @@ fn control_state(
     }
 }
 
-fn rule_outcome(
-    rule: &Rule,
-    framework: &str,
-    controls: &Controls,
-    period: &Period,
-    at: DateTime<Utc>,
-    evidence: &Evidence,
-) -> Outcome {
+fn rule_outcome(rule: &Rule, context: &Context) -> Outcome {
     match rule.evidence.as_str() {
-        "finding" => finding_outcome(rule, framework, controls, period, at, evidence),
-        "scan" => scan_outcome(rule, period, at, evidence),
-        "signature" => signature_outcome(rule, evidence),
-        "chain" => match evidence.chain_problems {
+        "finding" => finding_outcome(rule, context),
+        "scan" => scan_outcome(rule, context.period, context.at, context.evidence),
+        "signature" => signature_outcome(rule, context.evidence),
+        "chain" => match context.evidence.chain_problems {
             None => Outcome::Silent(Some(format!(
                 "{}: the chain was not verified (no trusted key)",
                 rule.id
@@ -254,14 +255,9 @@ fn rule_outcome(
     }
 }
 
-fn finding_outcome(
-    rule: &Rule,
-    framework: &str,
-    controls: &Controls,
-    period: &Period,
-    at: DateTime<Utc>,
-    evidence: &Evidence,
-) -> Outcome {
+fn finding_outcome(rule: &Rule, context: &Context) -> Outcome {
+    let Context { framework, slas, period, at, evidence } = context;
+    let (period, at) = (*period, *at);
     let kinds: Vec<&str> = if rule.category.is_empty() {
         vec!["container", "dependency", "sast", "secret", "iac"]
     } else {
@@ -270,12 +266,11 @@ fn finding_outcome(
     let scanned = evidence.scans.iter().any(|s| period.contains(s.time) && kinds.contains(&s.kind));
     let matching: Vec<&&Tracked> =
         evidence.findings.iter().filter(|t| rule.matches_finding(&t.finding)).collect();
-    let slas: Vec<_> = controls.slas.iter().filter(|s| s.framework == framework).cloned().collect();
     let late: Vec<&&Tracked> = matching
         .iter()
         .copied()
         .filter(|t| {
-            t.sla_states(&slas, at).iter().any(|s| s.state == "overdue" || s.state == "missed")
+            t.sla_states(slas, at).iter().any(|s| s.state == "overdue" || s.state == "missed")
         })
         .collect();
     if !late.is_empty() {

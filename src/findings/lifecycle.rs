@@ -136,7 +136,6 @@ impl History {
         for finding in findings {
             let fingerprint = finding.fingerprint.clone();
             present.insert(fingerprint.clone());
-            let reopened = states.get(&fingerprint).is_some_and(|s| s.fixed.is_some());
             states.insert(fingerprint.clone(), StreamState { fixed: None });
 
             let has_fix = finding.fixed_version.is_some();
@@ -150,9 +149,8 @@ impl History {
                 entries: BTreeSet::new(),
                 finding: finding.clone(),
             });
-            if reopened || tracked.fixed.is_some() {
-                tracked.reopened += u32::from(tracked.fixed.is_some());
-                tracked.fixed = None;
+            if tracked.fixed.take().is_some() {
+                tracked.reopened += 1;
             }
             if has_fix && tracked.fix_available.is_none() {
                 tracked.fix_available = Some(time);

@@ -47,6 +47,17 @@ pub fn unique_bucket(label: &str) -> String {
     format!("{label}-{random:016x}")
 }
 
+/// Writes `bytes` under `key` of an S3 store with a plain PutObject, replacing what is there.
+pub fn s3_put(store: &S3Store, key: &str, bytes: &[u8]) {
+    let (client, runtime) = store.client();
+    let request = client
+        .put_object()
+        .bucket(store.bucket())
+        .key(store.object_key(key))
+        .body(bytes.to_vec().into());
+    runtime.block_on(request.send()).expect("raw put");
+}
+
 /// Direct access to a store's objects, bypassing `locker`: how the tests tamper.
 pub enum RawStore {
     Local(PathBuf),
@@ -76,15 +87,7 @@ impl RawStore {
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 std::fs::write(path, bytes).unwrap();
             }
-            RawStore::S3(store) => {
-                let (client, runtime) = store.client();
-                let request = client
-                    .put_object()
-                    .bucket(store.bucket())
-                    .key(store.object_key(key))
-                    .body(bytes.to_vec().into());
-                runtime.block_on(request.send()).expect("raw put");
-            }
+            RawStore::S3(store) => s3_put(store, key, bytes),
         }
     }
 
