@@ -276,6 +276,19 @@ pub struct PushArgs {
     #[arg(long, env = "LOCKER_COSIGN_KEY", value_name = "PUB")]
     pub cosign_key: Option<PathBuf>,
 
+    /// Check keyless Sigstore bundles offline against this Sigstore trusted root
+    /// (trusted_root.json: Fulcio CAs and Rekor keys); only verified bundles count as signed
+    #[arg(long, env = "LOCKER_TRUSTED_ROOT", value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// The identity a keyless signing certificate must name (an e-mail or workflow URI)
+    #[arg(long, env = "LOCKER_CERTIFICATE_IDENTITY", value_name = "ID")]
+    pub certificate_identity: Option<String>,
+
+    /// The OIDC issuer a keyless signing certificate must name
+    #[arg(long, env = "LOCKER_CERTIFICATE_OIDC_ISSUER", value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
+
     /// After archiving, exit 1 if the pushed reports hold open findings at or above this
     /// severity that no exception in force covers: the gate that stops promotion
     #[arg(long, value_name = "SEVERITY")]
@@ -308,7 +321,16 @@ pub struct VerifyArgs {
 
 /// `locker doctor`
 #[derive(Debug, Args)]
-pub struct DoctorArgs {}
+pub struct DoctorArgs {
+    /// Also append the outcome to the chain as a signed posture record, the evidence that
+    /// controls on encryption and retention are evaluated from (run it on a schedule)
+    #[arg(long)]
+    pub record: bool,
+
+    /// The posture record's time (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME", requires = "record")]
+    pub time: Option<DateTime<Utc>>,
+}
 
 /// `locker log`
 #[derive(Debug, Args)]

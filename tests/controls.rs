@@ -184,3 +184,33 @@ fn control_states_follow_the_evidence_and_the_deadlines() {
     assert!(late.iter().any(|c| c["state"] == "not-applicable"));
     assert!(late.iter().any(|c| c["state"] == "no-evidence"));
 }
+
+#[test]
+fn encryption_and_retention_come_from_the_recorded_store_posture() {
+    let ws = Workspace::new();
+    let report = ws.add(&util::public_fixture("trivy-alpine39-image.json"), "trivy.json");
+    ws.run(&["push", "--key", "ci.key", "--time", "2026-07-05T10:00:00Z", &report]).expect(0);
+    let before = status(&ws, "2099-01-01T00:00:00Z");
+    let reasons = state_of(&before, "10.5.1")["reasons"].to_string();
+    assert!(reasons.contains("no store posture recorded"), "{reasons}");
+
+    // doctor --record keeps the posture as a signed entry; a local directory holds no lock.
+    let record = ["doctor", "--record", "--key", "ci.key", "--time", "2026-07-06T00:00:00Z"];
+    let doctor = ws.run(&[&record[..], &["--json"]].concat()).expect(0).json();
+    let seq = doctor["recorded"]["seq"].as_u64().unwrap();
+    assert_eq!(seq, 1);
+    let entry = &ws.log()[1];
+    assert_eq!(entry["artifacts"][0]["kind"], "posture", "{entry}");
+    assert!(ws.verify(&["--trusted-key", "ci.key.pub"]).status == 0);
+
+    let after = status(&ws, "2099-01-01T00:00:00Z");
+    let retention = state_of(&after, "10.5.1");
+    assert_eq!(retention["state"], "not-met", "{retention}");
+    assert!(retention["reasons"].to_string().contains("local directory, without a retention lock"));
+    assert!(retention["entries"].as_array().unwrap().contains(&serde_json::json!(seq)));
+
+    // A posture file cannot be pushed by hand.
+    let fake = ws.write("posture.json", b"{}");
+    let run = ws.run(&["push", "--key", "ci.key", "--kind", "posture", &fake]).expect(2);
+    assert!(run.stderr.contains("doctor --record"), "{}", run.stderr);
+}

@@ -83,6 +83,40 @@ fn init_creates_a_bucket_that_passes_doctor() {
 }
 
 #[test]
+fn recorded_posture_of_a_locked_bucket_supports_encryption_and_retention_controls() {
+    let (ws, url) =
+        versioned_workspace(&["--object-lock-mode", "compliance", "--object-lock-days", "400"]);
+    let record = ["doctor", "--store", &url, "--key", "ci.key", "--record", "--json"];
+    let doctor = s3_run(&ws, &[&record[..], &["--time", "2026-07-06T00:00:00Z"]].concat());
+    assert_eq!(doctor.expect(0).json()["recorded"]["seq"], 0);
+
+    let status = [
+        "controls",
+        "status",
+        "--store",
+        &url,
+        "--period",
+        "2026-Q3",
+        "--framework",
+        "hipaa",
+        "--generated-at",
+        "2026-10-01T00:00:00Z",
+        "--json",
+    ];
+    let json = s3_run(&ws, &status).expect(0).json();
+    let control = |id: &str| {
+        let controls = json["controls"].as_array().unwrap();
+        controls.iter().find(|c| c["id"] == id).unwrap().clone()
+    };
+    let encryption = control("164.312(a)(2)(iv)");
+    assert_eq!(encryption["state"], "met", "{encryption}");
+    assert!(encryption["reasons"].to_string().contains("encryption at rest in place"));
+    let retention = control("164.316(b)(2)(i)");
+    assert!(retention["reasons"].to_string().contains("a retention lock in place"), "{retention}");
+    assert_eq!(retention["entries"], serde_json::json!([0]));
+}
+
+#[test]
 fn doctor_fails_a_bare_bucket_and_says_how_to_fix_it() {
     let ws = Workspace::new();
     let bucket = unique_bucket("bare");

@@ -102,6 +102,9 @@ pub struct ArtifactRecord {
     /// For findings artifacts, how many findings they hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<u64>,
+    /// For posture records, each check's id and outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posture: Option<Vec<crate::store::posture::PostureItem>>,
 }
 
 impl Statement {

@@ -31,7 +31,7 @@ pub(super) fn run(
     let options = IngestOptions {
         kind: args.kind,
         max_report_size: settings.max_report_size,
-        cosign_key: None,
+        ..IngestOptions::default()
     };
     let mut files = Vec::new();
     for path in &args.files {

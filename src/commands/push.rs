@@ -3,19 +3,24 @@
 use std::collections::HashSet;
 use std::io::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tracing::{debug, info};
 
 use super::print_json;
-use crate::chain::{self, ArtifactRecord, EntryPredicate, RetryPolicy, Statement, ToolInfo};
+use crate::chain::{
+    self, Appended, ArtifactRecord, EntryPredicate, RetryPolicy, Statement, ToolInfo,
+};
 use crate::ci::CiContext;
 use crate::cli::PushArgs;
 use crate::digest::Sha256;
 use crate::error::{Error, ExitStatus};
 use crate::findings::exceptions::Exceptions;
 use crate::findings::{Finding, FindingsDocument, Severity};
-use crate::ingest::{self, ArtifactKind, CosignKey, IngestError, IngestOptions, Ingested, Reading};
+use crate::ingest::{
+    self, ArtifactKind, CosignKey, IngestError, IngestOptions, Ingested, KeylessPolicy, Reading,
+};
+use crate::keys::SigningKey;
 use crate::settings::{Settings, SettingsError};
 use crate::store::{Created, Store, StoreError, layout};
 
@@ -52,39 +57,20 @@ pub(super) fn run(
             Some(path) => Some(CosignKey::load(path).map_err(SettingsError::Missing)?),
             None => None,
         },
+        keyless: keyless_policy(args)?,
     };
     let mut files = read_all(args, &options)?;
     let time = args.time.unwrap_or_else(Utc::now);
     let blocking = blocking_findings(&files, args.fail_on, &exceptions, time);
     add_derived_findings(&mut files)?;
     let store = settings.open_store()?;
-    if !store.conditional_writes_enforced()? {
-        return Err(StoreError::ConditionalWritesIgnored(store.location("")).into());
-    }
 
-    // 2. Artifacts first, so an entry never names an object that is not there yet.
-    let mut new = Vec::with_capacity(files.len());
-    for file in &files {
-        new.push(store_artifact(store.as_ref(), file)? == Created::New);
-    }
-    let public_key = key.public_key();
-    store.create(&layout::public_key_key(key.id().as_str()), public_key.to_pem().as_bytes())?;
-
-    // 3. The entry, appended with a compare-and-swap on the next sequence number.
+    // 2. Artifacts, then the entry that names them.
     let records: Vec<ArtifactRecord> = files.iter().map(record).collect();
     let ci = CiContext::from_env().overridden_by(&args.ci);
-    let appended = chain::append(store.as_ref(), &key, RetryPolicy::default(), |seq, previous| {
-        Statement::new(EntryPredicate {
-            sequence: seq,
-            previous,
-            time,
-            ci: ci.clone(),
-            artifacts: records.clone(),
-            tool: ToolInfo::current(),
-        })
-    })?;
+    let (appended, new) = archive(store.as_ref(), &key, &files, &records, time, &ci)?;
 
-    // 4. Tell the pipeline what was recorded.
+    // 3. Tell the pipeline what was recorded.
     let artifacts = records.iter().zip(new).map(|(record, new)| PushedArtifact { record, new });
     let output = PushOutput {
         seq: appended.seq,
@@ -193,6 +179,47 @@ fn add_derived_findings(files: &mut Vec<Ingested>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Stores `files` and appends one entry naming them as `records`. Returns the entry and,
+/// per file, whether its bytes were new to the store.
+///
+/// # Errors
+///
+/// A store that does not enforce conditional writes; store and chain errors. Nothing is
+/// appended unless every artifact is stored.
+pub(super) fn archive(
+    store: &dyn Store,
+    key: &SigningKey,
+    files: &[Ingested],
+    records: &[ArtifactRecord],
+    time: DateTime<Utc>,
+    ci: &CiContext,
+) -> Result<(Appended, Vec<bool>), Error> {
+    if !store.conditional_writes_enforced()? {
+        return Err(StoreError::ConditionalWritesIgnored(store.location("")).into());
+    }
+
+    // Artifacts first, so an entry never names an object that is not there yet.
+    let mut new = Vec::with_capacity(files.len());
+    for file in files {
+        new.push(store_artifact(store, file)? == Created::New);
+    }
+    let public_key = key.public_key();
+    store.create(&layout::public_key_key(key.id().as_str()), public_key.to_pem().as_bytes())?;
+
+    // The entry, appended with a compare-and-swap on the next sequence number.
+    let appended = chain::append(store, key, RetryPolicy::default(), |seq, previous| {
+        Statement::new(EntryPredicate {
+            sequence: seq,
+            previous,
+            time,
+            ci: ci.clone(),
+            artifacts: records.to_vec(),
+            tool: ToolInfo::current(),
+        })
+    })?;
+    Ok((appended, new))
+}
+
 fn store_artifact(store: &dyn Store, file: &Ingested) -> Result<Created, Error> {
     let key = layout::artifact_key(&file.sha256);
     let created = match &file.bytes {
@@ -215,6 +242,7 @@ fn record(file: &Ingested) -> ArtifactRecord {
         findings: (file.reading.kind == ArtifactKind::Findings)
             .then_some(file.derived_count)
             .flatten(),
+        posture: None,
     }
 }
 
@@ -232,4 +260,23 @@ fn print_text(out: &mut dyn Write, output: &PushOutput) -> Result<(), Error> {
         )?;
     }
     Ok(())
+}
+
+/// The trusted root keyless bundles are checked against; the identity flags need one.
+fn keyless_policy(args: &PushArgs) -> Result<Option<std::sync::Arc<KeylessPolicy>>, Error> {
+    let Some(path) = &args.trusted_root else {
+        if args.certificate_identity.is_some() || args.certificate_oidc_issuer.is_some() {
+            let problem =
+                "--certificate-identity and --certificate-oidc-issuer need --trusted-root";
+            return Err(SettingsError::Missing(problem.to_string()).into());
+        }
+        return Ok(None);
+    };
+    let policy = KeylessPolicy::load(
+        path,
+        args.certificate_identity.clone(),
+        args.certificate_oidc_issuer.clone(),
+    )
+    .map_err(SettingsError::Missing)?;
+    Ok(Some(std::sync::Arc::new(policy)))
 }

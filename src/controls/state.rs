@@ -9,8 +9,9 @@ use super::{Controls, Rule, Sla};
 use crate::chain::{ArtifactRecord, StoredEntry};
 use crate::findings::Category;
 use crate::findings::lifecycle::Tracked;
-use crate::ingest::{ArtifactKind, SignatureCheck};
+use crate::ingest::{ArtifactKind, ScannedImage, SignatureCheck};
 use crate::period::Period;
+use crate::store::posture::{PostureItem, Status};
 
 /// A scan older than this is stale (PCI DSS 11.3.1: at least once every three months).
 const STALE_AFTER_DAYS: i64 = 90;
@@ -58,13 +59,41 @@ pub struct Scan {
     pub kind: &'static str,
 }
 
+/// One checked signature.
+#[derive(Debug, Clone)]
+pub struct SignatureEvidence {
+    /// Entry holding it.
+    pub seq: u64,
+    /// Whether it was pushed within the period (earlier signatures still sign).
+    pub in_period: bool,
+    /// The outcome of its check.
+    pub check: SignatureCheck,
+    /// The digests it signs.
+    pub digests: Vec<String>,
+}
+
+/// The latest store posture recorded by `locker doctor --record`.
+#[derive(Debug, Clone)]
+pub struct PostureEvidence {
+    /// Entry holding it.
+    pub seq: u64,
+    /// When it was recorded.
+    pub time: DateTime<Utc>,
+    /// Each check's outcome.
+    pub items: Vec<PostureItem>,
+}
+
 /// The evidence of a period.
 #[derive(Debug, Default)]
 pub struct Evidence<'a> {
     /// Scans pushed up to the evaluation time.
     pub scans: Vec<Scan>,
-    /// Signature checks of the period: entry and outcome.
-    pub signatures: Vec<(u64, SignatureCheck)>,
+    /// Signatures pushed up to the evaluation time.
+    pub signatures: Vec<SignatureEvidence>,
+    /// Image digests scanned in the period, with the entry of the scan.
+    pub scanned_images: Vec<(u64, ScannedImage)>,
+    /// The last posture record up to the evaluation time.
+    pub posture: Option<PostureEvidence>,
     /// Findings open at some point of the period.
     pub findings: Vec<&'a Tracked>,
     /// The chain's verification: `Some(problems)`, or `None` when it could not be run.
@@ -101,21 +130,32 @@ impl<'a> Evidence<'a> {
             if statement.predicate.time > at {
                 continue;
             }
+            let (time, seq) = (statement.predicate.time, entry.seq);
             for record in &statement.predicate.artifacts {
-                if let Some(kind) = scan_kind(record) {
-                    evidence.scans.push(Scan {
-                        seq: entry.seq,
-                        time: statement.predicate.time,
-                        kind,
-                    });
-                }
-                let in_period = period.contains(statement.predicate.time);
-                if let Some(signature) = record.signature.as_ref().filter(|_| in_period) {
-                    evidence.signatures.push((entry.seq, signature.check));
-                }
+                evidence.add(seq, time, period.contains(time), record);
             }
         }
         evidence
+    }
+
+    fn add(&mut self, seq: u64, time: DateTime<Utc>, in_period: bool, record: &ArtifactRecord) {
+        if let Some(kind) = scan_kind(record) {
+            self.scans.push(Scan { seq, time, kind });
+        }
+        if let Some(scan) = record.scan.as_ref().filter(|_| in_period) {
+            self.scanned_images.extend(scan.images.iter().map(|image| (seq, image.clone())));
+        }
+        if let Some(signature) = &record.signature {
+            self.signatures.push(SignatureEvidence {
+                seq,
+                in_period,
+                check: signature.check,
+                digests: signature.signed.iter().map(|s| s.digest.clone()).collect(),
+            });
+        }
+        if let Some(items) = &record.posture {
+            self.posture = Some(PostureEvidence { seq, time, items: items.clone() });
+        }
     }
 }
 
@@ -237,6 +277,7 @@ fn rule_outcome(rule: &Rule, context: &Context) -> Outcome {
         "finding" => finding_outcome(rule, context),
         "scan" => scan_outcome(rule, context.period, context.at, context.evidence),
         "signature" => signature_outcome(rule, context.evidence),
+        "store" => store_outcome(rule, context.evidence),
         "chain" => match context.evidence.chain_problems {
             None => Outcome::Silent(Some(format!(
                 "{}: the chain was not verified (no trusted key)",
@@ -248,10 +289,7 @@ fn rule_outcome(rule: &Rule, context: &Context) -> Outcome {
                 vec![],
             ),
         },
-        _ => Outcome::Silent(Some(format!(
-            "{}: store posture is checked by `locker doctor`, not here",
-            rule.id
-        ))),
+        other => Outcome::Silent(Some(format!("{}: unknown evidence {other:?}", rule.id))),
     }
 }
 
@@ -350,29 +388,132 @@ fn scan_outcome(rule: &Rule, period: &Period, at: DateTime<Utc>, evidence: &Evid
 }
 
 fn signature_outcome(rule: &Rule, evidence: &Evidence) -> Outcome {
-    let failed: Vec<u64> = evidence
-        .signatures
-        .iter()
-        .filter(|(_, c)| *c == SignatureCheck::Failed)
-        .map(|(s, _)| *s)
-        .collect();
-    let verified: Vec<u64> = evidence
-        .signatures
-        .iter()
-        .filter(|(_, c)| *c == SignatureCheck::Verified)
-        .map(|(s, _)| *s)
-        .collect();
+    let in_period = || evidence.signatures.iter().filter(|s| s.in_period);
+    let failed: Vec<u64> =
+        in_period().filter(|s| s.check == SignatureCheck::Failed).map(|s| s.seq).collect();
     if !failed.is_empty() {
         return Outcome::Gap(
             format!("{}: {} signature(s) failed to verify", rule.id, failed.len()),
             failed,
         );
     }
-    match (rule.signature.as_deref(), verified.is_empty()) {
-        (Some("verified"), false) => Outcome::Support(
-            format!("{}: {} verified signature(s)", rule.id, verified.len()),
-            verified,
-        ),
+
+    let coverage = Coverage::of(evidence);
+    match rule.signature.as_deref() {
+        Some("missing") if !coverage.unsigned.is_empty() => {
+            let names: Vec<String> = coverage.unsigned.iter().take(5).map(image_name).collect();
+            let more = coverage.unsigned.len().saturating_sub(5);
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            Outcome::Gap(
+                format!(
+                    "{}: {} of {} scanned image digest(s) have no verified signature: {}{more}",
+                    rule.id,
+                    coverage.unsigned.len(),
+                    coverage.scanned,
+                    names.join(", ")
+                ),
+                coverage.unsigned_entries,
+            )
+        }
+        Some("verified") => {
+            let verified: Vec<u64> = in_period()
+                .filter(|s| s.check == SignatureCheck::Verified)
+                .map(|s| s.seq)
+                .collect();
+            if verified.is_empty() {
+                return Outcome::Silent(None);
+            }
+            let covered = if coverage.scanned > 0 {
+                format!(
+                    "; {} of {} scanned image digest(s) signed",
+                    coverage.scanned - coverage.unsigned.len(),
+                    coverage.scanned
+                )
+            } else {
+                String::new()
+            };
+            Outcome::Support(
+                format!("{}: {} verified signature(s){covered}", rule.id, verified.len()),
+                verified,
+            )
+        }
         _ => Outcome::Silent(None),
+    }
+}
+
+/// Scanned image digests of the period against the digests verified signatures sign.
+struct Coverage<'a> {
+    scanned: usize,
+    unsigned: Vec<&'a ScannedImage>,
+    unsigned_entries: Vec<u64>,
+}
+
+impl<'a> Coverage<'a> {
+    fn of(evidence: &'a Evidence) -> Coverage<'a> {
+        let signed: std::collections::HashSet<&str> = evidence
+            .signatures
+            .iter()
+            .filter(|s| s.check == SignatureCheck::Verified)
+            .flat_map(|s| s.digests.iter().map(String::as_str))
+            .collect();
+        let mut seen = std::collections::BTreeMap::new();
+        for (seq, image) in &evidence.scanned_images {
+            seen.entry(image.digest.as_str()).or_insert((image, Vec::new())).1.push(*seq);
+        }
+        let scanned = seen.len();
+        let mut coverage = Coverage { scanned, unsigned: Vec::new(), unsigned_entries: Vec::new() };
+        for (digest, (image, seqs)) in seen {
+            if !signed.contains(digest) {
+                coverage.unsigned.push(image);
+                coverage.unsigned_entries.extend(seqs);
+            }
+        }
+        coverage
+    }
+}
+
+fn image_name(image: &&ScannedImage) -> String {
+    let short = image.digest.get(..19).unwrap_or(&image.digest);
+    match &image.repository {
+        Some(repository) => format!("{repository}@{short}…"),
+        None => format!("{short}…"),
+    }
+}
+
+/// Encryption and retention, from the last posture `locker doctor --record` kept.
+fn store_outcome(rule: &Rule, evidence: &Evidence) -> Outcome {
+    let Some(posture) = &evidence.posture else {
+        return Outcome::Silent(Some(format!(
+            "{}: no store posture recorded (run `locker doctor --record`)",
+            rule.id
+        )));
+    };
+    let (wanted, what) = match rule.check.as_deref() {
+        Some("encrypted") => ("encryption", "encryption at rest"),
+        Some("retention") => ("object-lock", "a retention lock"),
+        other => {
+            return Outcome::Silent(Some(format!("{}: unknown store check {other:?}", rule.id)));
+        }
+    };
+    let when = posture.time.format("%Y-%m-%d");
+    let seqs = vec![posture.seq];
+    if posture.items.iter().any(|i| i.id == "local-store") {
+        let reason =
+            format!("{}: the store is a local directory, without {what} ({when})", rule.id);
+        return Outcome::Gap(reason, seqs);
+    }
+    match posture.items.iter().find(|i| i.id == wanted).map(|i| i.status) {
+        Some(Status::Ok) => Outcome::Support(
+            format!("{}: {what} in place (store posture of {when})", rule.id),
+            seqs,
+        ),
+        Some(status) => {
+            let how = if status == Status::Warn { "weak" } else { "missing" };
+            Outcome::Gap(format!("{}: {what} {how} (store posture of {when})", rule.id), seqs)
+        }
+        None => Outcome::Silent(Some(format!(
+            "{}: the recorded posture has no {wanted} check",
+            rule.id
+        ))),
     }
 }

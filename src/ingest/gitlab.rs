@@ -78,5 +78,6 @@ pub(super) fn summarize(bytes: &[u8]) -> Result<ScanSummary, String> {
         results,
         by_severity,
         runs: vec![run],
+        images: Vec::new(),
     })
 }

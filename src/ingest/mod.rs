@@ -6,6 +6,7 @@
 //! parsed and are hashed as a stream, so their size is not bounded by memory.
 
 mod gitlab;
+mod keyless;
 mod sarif;
 mod signature;
 
@@ -20,6 +21,7 @@ use crate::digest::{self, Sha256};
 use crate::findings::native::{self, ReportFindings};
 use crate::findings::{self, Finding, SeverityCounts};
 
+pub use keyless::{KeylessPolicy, Signer};
 pub use sarif::LevelCounts;
 pub use signature::{CosignKey, SignatureCheck, SignatureSummary, SignedSubject};
 
@@ -50,6 +52,9 @@ pub enum ArtifactKind {
     Attachment,
     /// The normalised findings of a report, derived by locker at push time.
     Findings,
+    /// The store's posture (encryption, versioning, retention lock) as `locker doctor
+    /// --record` found it.
+    Posture,
 }
 
 impl ArtifactKind {
@@ -66,6 +71,7 @@ impl ArtifactKind {
             ArtifactKind::Anchore => "anchore",
             ArtifactKind::Attachment => "attachment",
             ArtifactKind::Findings => "findings",
+            ArtifactKind::Posture => "posture",
         }
     }
 }
@@ -89,6 +95,20 @@ pub struct ScanSummary {
     pub results: u64,
     /// Results over all runs, per severity.
     pub by_severity: SeverityCounts,
+    /// The container images the findings name, by digest: what signature coverage is
+    /// measured against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ScannedImage>,
+}
+
+/// A container image a report scanned, as its findings name it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScannedImage {
+    /// Repository without tag, when the report names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// `sha256:<hex>`.
+    pub digest: String,
 }
 
 /// One scanner run inside a report.
@@ -154,11 +174,18 @@ pub struct IngestOptions {
     pub max_report_size: u64,
     /// The key image signatures are checked against, if any.
     pub cosign_key: Option<CosignKey>,
+    /// The trusted root (and signer) keyless Sigstore bundles are checked against, if any.
+    pub keyless: Option<std::sync::Arc<KeylessPolicy>>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { kind: None, max_report_size: DEFAULT_MAX_REPORT_SIZE, cosign_key: None }
+        IngestOptions {
+            kind: None,
+            max_report_size: DEFAULT_MAX_REPORT_SIZE,
+            cosign_key: None,
+            keyless: None,
+        }
     }
 }
 
@@ -193,8 +220,7 @@ pub fn ingest(path: &Path, options: &IngestOptions) -> Result<Ingested, IngestEr
     }
 
     let bytes = read_report(path, size, options.max_report_size)?;
-    let reading = read_bytes_with(&bytes, options.kind, options.cosign_key.as_ref())
-        .map_err(|p| IngestError::new(path, p))?;
+    let reading = read_bytes_with(&bytes, options).map_err(|p| IngestError::new(path, p))?;
     Ok(Ingested {
         name,
         path: path.to_owned(),
@@ -213,19 +239,16 @@ pub fn ingest(path: &Path, options: &IngestOptions) -> Result<Ingested, IngestEr
 ///
 /// A description of the problem, without the file name.
 pub fn read_bytes(bytes: &[u8], kind: Option<ArtifactKind>) -> Result<Reading, String> {
-    read_bytes_with(bytes, kind, None)
+    read_bytes_with(bytes, &IngestOptions { kind, ..IngestOptions::default() })
 }
 
-/// As [`read_bytes`], checking signatures against `key` when given.
+/// As [`read_bytes`], with the kind and the signature trust of `options`.
 ///
 /// # Errors
 ///
 /// A description of the problem, without the file name.
-pub fn read_bytes_with(
-    bytes: &[u8],
-    kind: Option<ArtifactKind>,
-    key: Option<&CosignKey>,
-) -> Result<Reading, String> {
+pub fn read_bytes_with(bytes: &[u8], options: &IngestOptions) -> Result<Reading, String> {
+    let (kind, key) = (options.kind, options.cosign_key.as_ref());
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".to_string());
     }
@@ -266,6 +289,9 @@ pub fn read_bytes_with(
                         report itself"
                 .to_string());
         }
+        ArtifactKind::Posture => {
+            return Err("posture records are made by `locker doctor --record`".to_string());
+        }
         ArtifactKind::CosignSignature => {
             reading.signature = Some(signature::summarize_cosign_signatures(bytes, key)?)
         }
@@ -273,11 +299,27 @@ pub fn read_bytes_with(
             reading.signature = Some(signature::summarize_cosign_payload(bytes)?)
         }
         ArtifactKind::SigstoreBundle => {
-            reading.signature = Some(signature::summarize_bundle(bytes, key)?)
+            reading.signature =
+                Some(signature::summarize_bundle(bytes, key, options.keyless.as_deref())?)
         }
         ArtifactKind::Attachment => {}
     }
+    if let (Some(scan), Some(findings)) = (&mut reading.scan, &reading.findings) {
+        scan.images = scanned_images(findings);
+    }
     Ok(reading)
+}
+
+/// The distinct image digests the findings name.
+fn scanned_images(findings: &[findings::Finding]) -> Vec<ScannedImage> {
+    let images: std::collections::BTreeSet<ScannedImage> = findings
+        .iter()
+        .filter_map(|f| {
+            let digest = f.target.image_digest.clone()?;
+            Some(ScannedImage { repository: f.target.image.clone(), digest })
+        })
+        .collect();
+    images.into_iter().collect()
 }
 
 /// The summary of a report read through its findings.
@@ -303,6 +345,7 @@ fn summary_of(format: &str, version: &str, report: &ReportFindings) -> ScanSumma
         failed_runs: u64::from(report.successful == Some(false)),
         results,
         by_severity,
+        images: Vec::new(),
     }
 }
 

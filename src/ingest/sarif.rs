@@ -156,6 +156,7 @@ pub(super) fn summarize(bytes: &[u8], probe: &Probe) -> Result<ScanSummary, Stri
         results: runs.iter().map(|r| r.results).sum(),
         by_severity,
         runs,
+        images: Vec::new(),
     })
 }
 

@@ -1,11 +1,14 @@
 //! Image and artifact signatures: cosign's signature download and simple-signing payload,
 //! and Sigstore bundles v0.1 to v0.3. Here they are read for what they sign; checking the
-//! signatures themselves is recorded separately in [`SignatureCheck`].
+//! signatures themselves is recorded separately in [`SignatureCheck`]: against a public key
+//! (`--cosign-key`) for key-signed files, against a trusted root ([`KeylessPolicy`]) for
+//! keyless bundles.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use super::keyless::{KeylessPolicy, Signer};
 use super::parse_document;
 
 /// Sigstore bundle media types this reader knows.
@@ -32,8 +35,14 @@ pub struct SignatureSummary {
     pub signatures: u64,
     /// Each signed subject: an image, or an artifact, with its digest.
     pub signed: Vec<SignedSubject>,
-    /// Whether the signatures were checked against a key.
+    /// Whether the signatures were checked against a key or trusted root.
     pub check: SignatureCheck,
+    /// For keyless bundles that verified, who the certificate names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
+    /// Why the check failed, or why it was not made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// One signed subject.
@@ -50,11 +59,13 @@ pub struct SignedSubject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureCheck {
-    /// No key was given to check the signature against, or the file holds no signature.
+    /// No key or trusted root was given to check the signature against, or the file holds
+    /// no signature.
     NotChecked,
-    /// Every signature verifies with the given key: the subjects count as signed.
+    /// Every signature verifies with the given key or trusted root: the subjects count as
+    /// signed.
     Verified,
-    /// A signature does not verify with the given key: nothing counts as signed.
+    /// A signature does not verify: nothing counts as signed.
     Failed,
 }
 
@@ -113,11 +124,13 @@ impl CosignKey {
 fn check_of(
     key: Option<&CosignKey>,
     all_verify: impl FnOnce(&CosignKey) -> bool,
-) -> SignatureCheck {
+) -> (SignatureCheck, Option<String>) {
     match key {
-        None => SignatureCheck::NotChecked,
-        Some(key) if all_verify(key) => SignatureCheck::Verified,
-        Some(_) => SignatureCheck::Failed,
+        None => (SignatureCheck::NotChecked, Some("no --cosign-key to check it against".into())),
+        Some(key) if all_verify(key) => (SignatureCheck::Verified, None),
+        Some(_) => {
+            (SignatureCheck::Failed, Some("a signature does not verify with --cosign-key".into()))
+        }
     }
 }
 
@@ -159,8 +172,25 @@ struct CosignSignature {
 #[serde(rename_all = "camelCase")]
 struct Bundle {
     media_type: String,
+    verification_material: Option<VerificationMaterial>,
     message_signature: Option<MessageSignature>,
     dsse_envelope: Option<BundleEnvelope>,
+}
+
+/// Only whether a certificate is there matters here: it makes the bundle keyless.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerificationMaterial {
+    certificate: Option<serde::de::IgnoredAny>,
+    x509_certificate_chain: Option<serde::de::IgnoredAny>,
+}
+
+impl Bundle {
+    fn is_keyless(&self) -> bool {
+        self.verification_material
+            .as_ref()
+            .is_some_and(|m| m.certificate.is_some() || m.x509_certificate_chain.is_some())
+    }
 }
 
 #[derive(Deserialize)]
@@ -210,6 +240,8 @@ pub(super) fn summarize_cosign_payload(bytes: &[u8]) -> Result<SignatureSummary,
         signatures: 0,
         signed: vec![signed],
         check: SignatureCheck::NotChecked,
+        signer: None,
+        problem: Some("a payload holds no signature".to_string()),
     })
 }
 
@@ -237,19 +269,25 @@ pub(super) fn summarize_cosign_signatures(
     if signed.is_empty() {
         return Err("no signature in the file".to_string());
     }
+    let (check, problem) =
+        check_of(key, |k| pairs.iter().all(|(payload, sig)| k.verifies(payload, sig)));
     Ok(SignatureSummary {
         format: "cosign-signature".to_string(),
         format_version: None,
         signatures: signed.len() as u64,
         signed,
-        check: check_of(key, |k| pairs.iter().all(|(payload, sig)| k.verifies(payload, sig))),
+        check,
+        signer: None,
+        problem,
     })
 }
 
-/// Reads a Sigstore bundle, checking its signature against `key` when given.
+/// Reads a Sigstore bundle, checking its signature against `key` when it is key-signed and
+/// against `keyless` when it carries a signing certificate.
 pub(super) fn summarize_bundle(
     bytes: &[u8],
     key: Option<&CosignKey>,
+    keyless: Option<&KeylessPolicy>,
 ) -> Result<SignatureSummary, String> {
     let bundle: Bundle = parse_document(bytes, "Sigstore bundle")?;
     let version = BUNDLE_MEDIA_TYPES
@@ -267,14 +305,35 @@ pub(super) fn summarize_bundle(
             );
         }
     };
-    let check = check_of(key, |k| bundle_verifies(&bundle, k));
-    Ok(SignatureSummary {
+    let mut summary = SignatureSummary {
         format: "sigstore-bundle".to_string(),
         format_version: Some(version),
         signatures,
         signed,
-        check,
-    })
+        check: SignatureCheck::NotChecked,
+        signer: None,
+        problem: None,
+    };
+
+    // A keyless bundle is checked against the trusted root when there is one; a pinned key
+    // still proves who signed when the signing certificate holds that very key.
+    match keyless {
+        Some(policy) if bundle.is_keyless() => check_keyless(&mut summary, bytes, policy),
+        _ => (summary.check, summary.problem) = check_of(key, |k| bundle_verifies(&bundle, k)),
+    }
+    if bundle.is_keyless() && summary.check == SignatureCheck::NotChecked {
+        summary.problem = Some("keyless bundle: no --trusted-root to check it against".into());
+    }
+    Ok(summary)
+}
+
+/// A keyless bundle has one signature over all its subjects, so checking it against the
+/// first subject's digest checks it for all.
+fn check_keyless(summary: &mut SignatureSummary, bytes: &[u8], policy: &KeylessPolicy) {
+    let outcome = policy.check(bytes, &summary.signed[0]);
+    summary.check = outcome.check;
+    summary.signer = outcome.signer;
+    summary.problem = outcome.problem;
 }
 
 fn bundle_verifies(bundle: &Bundle, key: &CosignKey) -> bool {

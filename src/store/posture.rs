@@ -2,7 +2,7 @@
 //! enforce the conditional writes that keep the chain from forking? Also the set-up of a new
 //! bucket that passes these checks.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::s3::S3Store;
 use super::{Store, StoreError};
@@ -13,7 +13,7 @@ const PCI_RETENTION_DAYS: i32 = 365;
 const HIPAA_RETENTION_DAYS: i32 = 6 * 365;
 
 /// How one posture item fared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// As it should be.
@@ -39,7 +39,21 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
+/// One check as an entry records it: what control states read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostureItem {
+    /// The check's id.
+    pub id: String,
+    /// Its outcome.
+    pub status: Status,
+}
+
 impl Check {
+    /// The check as an entry records it.
+    pub fn item(&self) -> PostureItem {
+        PostureItem { id: self.id.to_string(), status: self.status }
+    }
+
     fn new(id: &'static str, status: Status, detail: impl Into<String>) -> Check {
         Check { id, status, detail: detail.into(), fix: None }
     }
