@@ -175,6 +175,46 @@ pub enum Command {
     Findings(FindingsArgs),
     /// Which controls the findings of these reports would touch, without pushing anything
     Map(MapArgs),
+    /// Render the signed audit report of a period (HTML, Markdown, JSON) from the chain
+    Report(ReportArgs),
+    /// Check a report's signature against pinned keys
+    VerifyReport(VerifyReportArgs),
+}
+
+/// `locker report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The period: 2026-Q3, 2026-07, or 2026-07-01..2026-09-30
+    #[arg(long, value_name = "P")]
+    pub period: crate::period::Period,
+
+    /// pci-dss, hipaa, soc2, or all
+    #[arg(long, value_name = "F", default_value = "all")]
+    pub framework: String,
+
+    /// Formats to write (repeat or comma-separate) [default: html, md, json]
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FORMAT")]
+    pub format: Vec<crate::report::Format>,
+
+    /// Directory the report files are written to (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Generation time written in the report [default: SOURCE_DATE_EPOCH, else now]
+    #[arg(long, value_name = "TIME")]
+    pub generated_at: Option<DateTime<Utc>>,
+
+    /// Directory of templates (report.html, report.md) replacing the built-in ones
+    #[arg(long, env = "LOCKER_TEMPLATES", value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+/// `locker verify-report`
+#[derive(Debug, Args)]
+pub struct VerifyReportArgs {
+    /// The report file; its signature is read from FILE.dsse.json
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// `locker map`

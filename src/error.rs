@@ -65,6 +65,9 @@ pub enum Error {
     /// The control data is invalid.
     #[error(transparent)]
     Controls(#[from] ControlsError),
+    /// A report template is invalid.
+    #[error(transparent)]
+    Template(#[from] crate::report::TemplateError),
     /// Writing to standard output failed (for example a closed pipe).
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -74,9 +77,11 @@ impl Error {
     /// The exit status this error maps to.
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Settings(_) | Error::Key(_) | Error::Ingest(_) | Error::Controls(_) => {
-                ExitStatus::Usage
-            }
+            Error::Settings(_)
+            | Error::Key(_)
+            | Error::Ingest(_)
+            | Error::Controls(_)
+            | Error::Template(_) => ExitStatus::Usage,
             Error::Store(e) => e.exit_status(),
             Error::Chain(e) => e.exit_status(),
             Error::Output(_) => ExitStatus::Unavailable,

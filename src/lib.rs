@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod keys;
 pub mod period;
 pub mod progress;
+pub mod report;
 pub mod settings;
 pub mod store;
 

@@ -79,6 +79,23 @@ impl FromStr for Period {
     }
 }
 
+impl Period {
+    /// The shortest name of the period: `2026-Q3` for a calendar quarter, `2026-07` for a
+    /// month, else its dates.
+    pub fn label(&self) -> String {
+        let (start, last) = (self.start.date_naive(), (self.end - Duration::days(1)).date_naive());
+        let whole_months = start.day() == 1 && (last + Duration::days(1)).day() == 1;
+        let months = (last.year() - start.year()) * 12 + last.month() as i32 - start.month() as i32;
+        match (whole_months, months) {
+            (true, 0) => format!("{:04}-{:02}", start.year(), start.month()),
+            (true, 2) if start.month() % 3 == 1 => {
+                format!("{:04}-Q{}", start.year(), start.month() / 3 + 1)
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let last = (self.end - Duration::days(1)).date_naive();

@@ -4,7 +4,8 @@
 #     that checks our entries (tests/interop.rs), and moto, the S3 server the S3 tests
 #     talk to on loopback;
 #   - openssl, to check that keys interoperate (tests/settings.rs);
-#   - Ceph (radosgw, ceph-mon, ceph-osd from Debian) for a single-node RGW (tests/rgw.rs).
+#   - Ceph (radosgw, ceph-mon, ceph-osd from Debian) for a single-node RGW (tests/rgw.rs);
+#   - Debian's Chromium and playwright-core (npm) to open reports headless (tests/report.rs).
 # Then: formatting and lint checks, the whole suite on the local store, and the store-level
 # suites again over S3.
 set -euo pipefail
@@ -26,6 +27,18 @@ export LOCKER_TEST_MOTO="$venv/bin/moto_server"
 if ! command -v openssl >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl
 fi
+
+# A browser for the report test: Debian's Chromium, driven by playwright-core.
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+export LOCKER_TEST_CHROMIUM="$(command -v chromium)"
+browser="$cache/browser"
+if [ ! -f "$browser/node_modules/playwright-core/package.json" ]; then
+  mkdir -p "$browser"
+  (cd "$browser" && npm install --silent --no-audit --no-fund --prefix . 'playwright-core@1.64.1')
+fi
+export LOCKER_TEST_NODE_PATH="$browser/node_modules"
 
 # An S3 server on a free loopback port, stopped when this script ends.
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -9,12 +9,11 @@ use super::print_json;
 use crate::cli::ControlsCommand;
 use chrono::{DateTime, Utc};
 
-use crate::chain::{self, VerifyOptions, load_entries};
-use crate::controls::state::{self, Evidence, State};
+use crate::controls::state::State;
 use crate::controls::{Control, Controls};
 use crate::error::{Error, ExitStatus};
-use crate::findings::lifecycle::History;
 use crate::period::Period;
+use crate::report::Assessment;
 use crate::settings::{Settings, SettingsError};
 
 /// A control as `controls list --json` shows it.
@@ -91,25 +90,12 @@ fn status(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let store = settings.open_store()?;
-    store.ensure_readable()?;
-    let (entries, _) = load_entries(store.as_ref())?;
-    let history = History::replay(store.as_ref(), &entries, at)?;
-    let findings: Vec<_> = history
-        .findings()
-        .filter(|t| t.first_seen < period.end && t.fixed.is_none_or(|f| f >= period.start))
-        .collect();
-
     // The chain counts only when it can be verified against pinned keys.
-    let chain_problems = match settings.trust_set() {
-        Ok(trust) => {
-            Some(chain::verify(store.as_ref(), &trust, &VerifyOptions::default())?.problems.len())
-        }
-        Err(_) => None,
-    };
-    let mut evidence = Evidence::collect(&entries, period, at, findings);
-    evidence.chain_problems = chain_problems;
-    let states = state::evaluate(controls, framework, period, at, &evidence);
+    let trust = settings.trust_set().ok();
+    let store = settings.open_store()?;
+    let assessment =
+        Assessment::gather(store.as_ref(), controls, framework, *period, at, trust.as_ref())?;
+    let states = assessment.states;
 
     if json {
         print_json(out, &json!({ "period": period.to_string(), "at": at, "controls": states }))?;

@@ -9,6 +9,7 @@ mod keygen;
 mod log;
 mod map;
 mod push;
+mod report;
 mod verify;
 
 use std::io::Write;
@@ -36,6 +37,10 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitStatus, Error> {
         Command::Map(args) => map::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Findings(args) => findings::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Controls(args) => controls::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Report(args) => report::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::VerifyReport(args) => {
+            report::verify(&Settings::resolve(&cli.global)?, args, json, out)
+        }
     }
 }
 
