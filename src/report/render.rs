@@ -164,7 +164,7 @@ mod tests {
         let out = markdown_text(&value, &HashMap::new()).unwrap();
         assert_eq!(
             out.as_str().unwrap(),
-            "&lt;script&gt;x&lt;/script&gt; \\| \\[a\\]\\(javascript:1\\)  \\# h"
+            "&lt;script&gt;x&lt;/script&gt; \\| \\[a\\]\\(javascript:1\\) \\# h"
         );
     }
 }
