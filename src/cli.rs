@@ -179,6 +179,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Check a report's signature against pinned keys
     VerifyReport(VerifyReportArgs),
+    /// Export a period's control states and findings for GRC platforms (OSCAL, CSV, JSON)
+    Export(ExportArgs),
 }
 
 /// `locker report`
@@ -207,6 +209,31 @@ pub struct ReportArgs {
     /// Directory of templates (report.html, report.md) replacing the built-in ones
     #[arg(long, env = "LOCKER_TEMPLATES", value_name = "DIR")]
     pub templates: Option<PathBuf>,
+}
+
+/// `locker export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The period: 2026-Q3, 2026-07, or 2026-07-01..2026-09-30
+    #[arg(long, value_name = "P")]
+    pub period: crate::period::Period,
+
+    /// pci-dss, hipaa, soc2, or all
+    #[arg(long, value_name = "F", default_value = "all")]
+    pub framework: String,
+
+    /// oscal or json (to the file PATH), csv (controls.csv and findings.csv in the directory
+    /// PATH)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: crate::export::ExportFormat,
+
+    /// Output file (oscal, json) or directory (csv)
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+
+    /// Generation time written in the export [default: SOURCE_DATE_EPOCH, else now]
+    #[arg(long, value_name = "TIME")]
+    pub generated_at: Option<DateTime<Utc>>,
 }
 
 /// `locker verify-report`

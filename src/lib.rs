@@ -17,6 +17,7 @@ pub mod commands;
 pub mod controls;
 pub mod digest;
 pub mod error;
+pub mod export;
 pub mod findings;
 pub mod ingest;
 pub mod keys;

@@ -2,7 +2,8 @@
 # Runs every test of evidence-locker on a fresh machine, installing what the tests need:
 #   - a Python virtual environment with securesystemslib, the independent DSSE verifier
 #     that checks our entries (tests/interop.rs), and moto, the S3 server the S3 tests
-#     talk to on loopback;
+#     talk to on loopback, and compliance-trestle, which validates OSCAL exports
+#     (tests/export.rs);
 #   - openssl, to check that keys interoperate (tests/settings.rs);
 #   - Ceph (radosgw, ceph-mon, ceph-osd from Debian) for a single-node RGW (tests/rgw.rs);
 #   - Debian's Chromium and playwright-core (npm) to open reports headless (tests/report.rs).
@@ -14,12 +15,12 @@ cd "$(dirname "$0")/.."
 cache="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/evidence-locker"
 venv="${LOCKER_TEST_VENV:-$cache/test-venv}"
 
-if ! "$venv/bin/python" -c 'import securesystemslib, cryptography, moto' 2>/dev/null; then
-  echo "installing securesystemslib and moto into $venv"
+if ! "$venv/bin/python" -c 'import securesystemslib, cryptography, moto, trestle' 2>/dev/null; then
+  echo "installing securesystemslib, moto and compliance-trestle into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     'securesystemslib==1.6.0' 'cryptography==50.0.2' \
-    'moto[s3]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5'
+    'moto[s3]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5' 'compliance-trestle==5.2.0'
 fi
 export LOCKER_TEST_PYTHON="$venv/bin/python"
 export LOCKER_TEST_MOTO="$venv/bin/moto_server"

@@ -3,6 +3,7 @@
 
 mod controls;
 mod doctor;
+mod export;
 mod findings;
 mod init;
 mod keygen;
@@ -38,6 +39,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitStatus, Error> {
         Command::Findings(args) => findings::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Controls(args) => controls::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Report(args) => report::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Export(args) => export::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::VerifyReport(args) => {
             report::verify(&Settings::resolve(&cli.global)?, args, json, out)
         }

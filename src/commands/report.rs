@@ -135,7 +135,7 @@ pub(super) fn verify(
     Ok(if outcome.is_ok() { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }
 
-fn framework_of<'a>(
+pub(super) fn framework_of<'a>(
     framework: &'a str,
     controls: &crate::controls::Controls,
 ) -> Result<Option<&'a str>, SettingsError> {
@@ -164,7 +164,7 @@ fn formats_of(asked: &[Format]) -> Vec<Format> {
 }
 
 /// `--generated-at`, else `SOURCE_DATE_EPOCH` (reproducible builds' convention), else now.
-fn generation_time(flag: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, SettingsError> {
+pub(super) fn generation_time(flag: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, SettingsError> {
     if let Some(time) = flag {
         return Ok(time);
     }
@@ -183,7 +183,7 @@ fn generation_time(flag: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, Setting
 
 /// Writes `bytes` to a scratch file beside `path` and renames it into place, so that a
 /// reader never sees half a report.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut scratch = path.as_os_str().to_os_string();
     scratch.push(".partial");
     let scratch = std::path::PathBuf::from(scratch);

@@ -414,7 +414,8 @@ impl ReportData {
     }
 }
 
-fn chain_info(assessment: &Assessment) -> ChainInfo {
+/// The chain's verification as reports and exports state it.
+pub fn chain_info(assessment: &Assessment) -> ChainInfo {
     let Some(verification) = &assessment.verification else {
         let head = assessment.entries.last();
         return ChainInfo {
