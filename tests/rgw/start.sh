@@ -39,6 +39,9 @@ osd crush chooseleaf type = 0
 osd objectstore = memstore
 memstore device bytes = 1073741824
 mon max pg per osd = 1000
+# CI disks may be large and mostly full: do not refuse to start below 5 % free.
+mon data avail crit = 1
+mon data avail warn = 2
 run dir = $C/run
 log file = $C/log/\$name.log
 admin socket = $C/run/\$name.asok
