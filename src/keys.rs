@@ -201,6 +201,11 @@ impl PublicKey {
         &self.id
     }
 
+    /// The 32 bytes of the Ed25519 public key.
+    pub fn raw_bytes(&self) -> [u8; 32] {
+        self.inner.to_bytes()
+    }
+
     /// SPKI PEM text.
     pub fn to_pem(&self) -> String {
         self.inner

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod checkpoint;
 pub mod ci;
 pub mod cli;
 pub mod commands;

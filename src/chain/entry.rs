@@ -166,6 +166,8 @@ pub struct StoredEntry {
     pub key: String,
     /// SHA-256 of its stored bytes.
     pub hash: Sha256,
+    /// Its Merkle leaf hash: SHA-256 of 0x00 and its stored bytes.
+    pub leaf: crate::checkpoint::merkle::Hash,
     /// The decoded envelope and statement, or why they could not be read.
     pub content: Result<(Envelope, Statement), String>,
 }
@@ -176,7 +178,8 @@ impl StoredEntry {
         let content = serde_json::from_slice::<Envelope>(bytes)
             .map_err(|e| format!("not a DSSE envelope ({e})"))
             .and_then(|envelope| Statement::from_envelope(&envelope).map(|s| (envelope, s)));
-        StoredEntry { seq, key, hash: Sha256::of(bytes), content }
+        let leaf = crate::checkpoint::merkle::leaf_hash(bytes);
+        StoredEntry { seq, key, hash: Sha256::of(bytes), leaf, content }
     }
 
     /// The statement, when the entry could be decoded.
