@@ -181,6 +181,10 @@ pub enum Command {
     VerifyReport(VerifyReportArgs),
     /// Export a period's control states and findings for GRC platforms (OSCAL, CSV, JSON)
     Export(ExportArgs),
+    /// Sign the Merkle tree head over every entry so far, as a checkpoint under checkpoints/
+    Checkpoint(CheckpointArgs),
+    /// Print an inclusion proof of an entry, or a consistency proof between two checkpoints
+    Prove(ProveArgs),
 }
 
 /// `locker report`
@@ -234,6 +238,26 @@ pub struct ExportArgs {
     /// Generation time written in the export [default: SOURCE_DATE_EPOCH, else now]
     #[arg(long, value_name = "TIME")]
     pub generated_at: Option<DateTime<Utc>>,
+}
+
+/// `locker checkpoint`
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {}
+
+/// `locker prove`
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// The entry to prove
+    #[arg(value_name = "SEQ", required_unless_present = "consistency")]
+    pub seq: Option<u64>,
+
+    /// The checkpoint (its tree size) to prove the entry in [default: the latest]
+    #[arg(long, value_name = "SIZE")]
+    pub checkpoint: Option<u64>,
+
+    /// Prove that the checkpoint of NEW entries extends the checkpoint of OLD entries
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with_all = ["seq", "checkpoint"])]
+    pub consistency: Option<Vec<u64>>,
 }
 
 /// `locker verify-report`

@@ -53,6 +53,13 @@ pub enum ProblemCode {
     RetentionExpired,
     /// A chain object was never under Object Lock retention.
     RetentionMissing,
+    /// A checkpoint cannot be read, or no trusted key signed it.
+    CheckpointInvalid,
+    /// A checkpoint's root is not the root of the chain's first entries: history was
+    /// rewritten after it was signed.
+    CheckpointMismatch,
+    /// A checkpoint covers more entries than the chain holds: the chain was cut back.
+    CheckpointBeyondChain,
 }
 
 impl ProblemCode {
@@ -75,6 +82,9 @@ impl ProblemCode {
             ProblemCode::ObjectDeleted => "object-deleted",
             ProblemCode::RetentionExpired => "retention-expired",
             ProblemCode::RetentionMissing => "retention-missing",
+            ProblemCode::CheckpointInvalid => "checkpoint-invalid",
+            ProblemCode::CheckpointMismatch => "checkpoint-mismatch",
+            ProblemCode::CheckpointBeyondChain => "checkpoint-beyond-chain",
         }
     }
 }
@@ -179,7 +189,10 @@ pub fn verify(
     // 6. Artifacts: each distinct digest re-hashed once.
     let artifacts = check_artifacts(store, &entries, &mut problems)?;
 
-    // 7. On versioned stores: no key written twice or deleted; retention still in force.
+    // 7. Signed checkpoints: each one's root is the chain's, and each extends the one before.
+    check_checkpoints(store, &entries, trust, &mut problems)?;
+
+    // 8. On versioned stores: no key written twice or deleted; retention still in force.
     check_versions(store, &entries, &mut problems)?;
     if options.check_retention {
         check_retention(store, &entries, &mut problems)?;
@@ -194,6 +207,80 @@ pub fn verify(
         head,
         problems,
     })
+}
+
+fn check_checkpoints(
+    store: &dyn Store,
+    entries: &[StoredEntry],
+    trust: &TrustSet,
+    problems: &mut Vec<Problem>,
+) -> Result<(), StoreError> {
+    use crate::checkpoint::{self, Checkpoint, merkle};
+
+    let leaves: Vec<merkle::Hash> = match checkpoint::leaves(entries) {
+        Ok(leaves) => leaves,
+        // A gap is reported already; the leaves up to it still count.
+        Err(gap) => entries.iter().take(gap as usize).map(|e| e.leaf).collect(),
+    };
+    let origin = checkpoint::origin(store);
+    let mut previous: Option<Checkpoint> = None;
+    for stored in checkpoint::load(store)? {
+        let bad = |code: ProblemCode, message: String| Problem {
+            code,
+            seq: None,
+            path: Some(stored.key.clone()),
+            message,
+        };
+        let parsed = stored.note.clone().and_then(|note| Checkpoint::parse(&note));
+        let (checkpoint, signatures) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                problems.push(bad(ProblemCode::CheckpointInvalid, format!("unreadable: {e}")));
+                continue;
+            }
+        };
+        let trusted = trust.keys().iter().any(|k| checkpoint.signed_by(&signatures, &k.key));
+        if !trusted || checkpoint.origin != origin || checkpoint.size != stored.size {
+            let message = format!(
+                "not a checkpoint of this store signed by a trusted key (origin {:?}, size {})",
+                checkpoint.origin, checkpoint.size
+            );
+            problems.push(bad(ProblemCode::CheckpointInvalid, message));
+            continue;
+        }
+        let size = checkpoint.size as usize;
+        if size > leaves.len() {
+            let message = format!(
+                "the checkpoint covers {size} entries but the chain holds {}: entries were removed",
+                leaves.len()
+            );
+            problems.push(bad(ProblemCode::CheckpointBeyondChain, message));
+            continue;
+        }
+        if merkle::root(&leaves[..size]) != checkpoint.root {
+            let message = format!(
+                "the first {size} entries no longer have the signed root: history was rewritten"
+            );
+            problems.push(bad(ProblemCode::CheckpointMismatch, message));
+            continue;
+        }
+        if let Some(earlier) = &previous {
+            let proof = merkle::consistency_proof(earlier.size as usize, &leaves[..size]);
+            let consistent = merkle::verify_consistency(
+                earlier.size,
+                checkpoint.size,
+                &earlier.root,
+                &checkpoint.root,
+                &proof,
+            );
+            if !consistent {
+                let message = format!("does not extend the checkpoint of {} entries", earlier.size);
+                problems.push(bad(ProblemCode::CheckpointMismatch, message));
+            }
+        }
+        previous = Some(checkpoint);
+    }
+    Ok(())
 }
 
 fn problem(code: ProblemCode, seq: u64, path: String, message: String) -> Problem {
