@@ -185,6 +185,9 @@ pub enum Command {
     Checkpoint(CheckpointArgs),
     /// Print an inclusion proof of an entry, or a consistency proof between two checkpoints
     Prove(ProveArgs),
+    /// Pack a period's entries, artifacts, proofs, checkpoint, report and exports for an
+    /// auditor, who checks it offline with `locker verify --bundle`
+    Bundle(BundleArgs),
 }
 
 /// `locker report`
@@ -236,6 +239,26 @@ pub struct ExportArgs {
     pub out: PathBuf,
 
     /// Generation time written in the export [default: SOURCE_DATE_EPOCH, else now]
+    #[arg(long, value_name = "TIME")]
+    pub generated_at: Option<DateTime<Utc>>,
+}
+
+/// `locker bundle`
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The period: 2026-Q3, 2026-07, or 2026-07-01..2026-09-30
+    #[arg(long, value_name = "P")]
+    pub period: crate::period::Period,
+
+    /// pci-dss, hipaa, soc2, or all (for the report and exports)
+    #[arg(long, value_name = "F", default_value = "all")]
+    pub framework: String,
+
+    /// The bundle to write (.tar.gz)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Generation time of the report and exports [default: SOURCE_DATE_EPOCH, else now]
     #[arg(long, value_name = "TIME")]
     pub generated_at: Option<DateTime<Utc>>,
 }
@@ -397,6 +420,10 @@ pub struct PushArgs {
 /// `locker verify`
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// Check this auditor bundle offline instead of the store, against pinned keys only
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
     /// An entry hash known from earlier (a CI log); it must still be in the chain
     #[arg(long, value_name = "HASH")]
     pub expect_head: Option<Sha256>,

@@ -30,44 +30,16 @@ pub(super) fn run(
     let assessment =
         Assessment::gather(store.as_ref(), &controls, framework, args.period, at, trust.as_ref())?;
 
+    let named =
+        files_of(args.format, &assessment, store.as_ref(), &controls, framework, generated_at)?;
     let files: Vec<(std::path::PathBuf, Vec<u8>)> = match args.format {
-        ExportFormat::Oscal => {
-            let inputs = OscalInputs {
-                label: args.period.label(),
-                generated_at,
-                store: store.as_ref(),
-                controls: &controls,
-                framework,
-            };
-            let document = oscal::assessment_results(&assessment, &inputs);
-            vec![(args.out.clone(), pretty(&document))]
-        }
-        ExportFormat::Json => {
-            let export = JsonExport {
-                schema: SCHEMA,
-                period: args.period.label(),
-                generated_at: generated_at.to_rfc3339(),
-                as_of: at.to_rfc3339(),
-                chain: chain_info(&assessment),
-                controls: rows::controls(&assessment),
-                findings: rows::findings(&assessment, &controls, framework),
-            };
-            vec![(args.out.clone(), pretty(&export))]
-        }
         ExportFormat::Csv => {
-            let controls_csv = spreadsheet::controls(&rows::controls(&assessment))
-                .map_err(|e| Error::Output(std::io::Error::other(e)))?;
-            let findings = rows::findings(&assessment, &controls, framework);
-            let findings_csv = spreadsheet::findings(&findings)
-                .map_err(|e| Error::Output(std::io::Error::other(e)))?;
             std::fs::create_dir_all(&args.out).map_err(|e| {
                 crate::settings::SettingsError::Missing(format!("{}: {e}", args.out.display()))
             })?;
-            vec![
-                (args.out.join("controls.csv"), controls_csv),
-                (args.out.join("findings.csv"), findings_csv),
-            ]
+            named.into_iter().map(|(name, bytes)| (args.out.join(name), bytes)).collect()
         }
+        _ => named.into_iter().map(|(_, bytes)| (args.out.clone(), bytes)).collect(),
     };
 
     for (path, bytes) in &files {
@@ -83,6 +55,46 @@ pub(super) fn run(
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// The files of one export format, by name: `assessment-results.json`, `export.json`, or
+/// `controls.csv` and `findings.csv`.
+pub(super) fn files_of(
+    format: ExportFormat,
+    assessment: &Assessment,
+    store: &dyn crate::store::Store,
+    controls: &crate::controls::Controls,
+    framework: Option<&str>,
+    generated_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(&'static str, Vec<u8>)>, Error> {
+    let label = assessment.period.label();
+    Ok(match format {
+        ExportFormat::Oscal => {
+            let inputs = OscalInputs { label, generated_at, store, controls, framework };
+            let document = oscal::assessment_results(assessment, &inputs);
+            vec![("assessment-results.json", pretty(&document))]
+        }
+        ExportFormat::Json => {
+            let export = JsonExport {
+                schema: SCHEMA,
+                period: label,
+                generated_at: generated_at.to_rfc3339(),
+                as_of: assessment.at.to_rfc3339(),
+                chain: chain_info(assessment),
+                controls: rows::controls(assessment),
+                findings: rows::findings(assessment, controls, framework),
+            };
+            vec![("export.json", pretty(&export))]
+        }
+        ExportFormat::Csv => {
+            let csv_error = |e: csv::Error| Error::Output(std::io::Error::other(e));
+            let controls_csv =
+                spreadsheet::controls(&rows::controls(assessment)).map_err(csv_error)?;
+            let findings = rows::findings(assessment, controls, framework);
+            let findings_csv = spreadsheet::findings(&findings).map_err(csv_error)?;
+            vec![("controls.csv", controls_csv), ("findings.csv", findings_csv)]
+        }
+    })
 }
 
 fn pretty(value: &impl serde::Serialize) -> Vec<u8> {

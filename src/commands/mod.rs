@@ -1,6 +1,7 @@
 //! One module per subcommand: glue between the command line, the settings and the library,
 //! with no logic of its own beyond presenting results.
 
+mod bundle;
 mod checkpoint;
 mod controls;
 mod doctor;
@@ -40,6 +41,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitStatus, Error> {
         Command::Findings(args) => findings::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Controls(args) => controls::run(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Report(args) => report::run(&Settings::resolve(&cli.global)?, args, json, out),
+        Command::Bundle(args) => bundle::create(&Settings::resolve(&cli.global)?, args, json, out),
         Command::Checkpoint(_) => checkpoint::create(&Settings::resolve(&cli.global)?, json, out),
         Command::Prove(args) => {
             checkpoint::prove(&Settings::resolve(&cli.global)?, args, json, out)

@@ -51,15 +51,7 @@ pub(super) fn run(
     };
 
     // 3. Each file rendered in full, then written with its signature beside it.
-    let predicate = ReportPredicate {
-        period: data.period.label.clone(),
-        generated_at: generated_at.to_rfc3339(),
-        chain_head: data
-            .chain
-            .head_seq
-            .zip(data.chain.head_hash.clone())
-            .map(|(s, h)| format!("{s}:{h}")),
-    };
+    let predicate = predicate_of(&data);
     let mut written = Vec::new();
     std::fs::create_dir_all(&args.out).map_err(|e| output_error(&args.out, e))?;
     for format in formats {
@@ -152,7 +144,20 @@ pub(super) fn framework_of<'a>(
     )))
 }
 
-fn formats_of(asked: &[Format]) -> Vec<Format> {
+/// What every signature of a period's report and exports says besides the file's digest.
+pub(super) fn predicate_of(data: &ReportData) -> ReportPredicate {
+    ReportPredicate {
+        period: data.period.label.clone(),
+        generated_at: data.generated_at.to_rfc3339(),
+        chain_head: data
+            .chain
+            .head_seq
+            .zip(data.chain.head_hash.clone())
+            .map(|(s, h)| format!("{s}:{h}")),
+    }
+}
+
+pub(super) fn formats_of(asked: &[Format]) -> Vec<Format> {
     let mut formats = if asked.is_empty() {
         vec![Format::Html, Format::Md, Format::Json]
     } else {

@@ -15,6 +15,9 @@ pub(super) fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let trust = settings.trust_set()?;
+    if let Some(path) = &args.bundle {
+        return verify_bundle(path, &trust, json, out);
+    }
     let store = settings.open_store()?;
     store.ensure_readable()?;
 
@@ -48,4 +51,41 @@ pub(super) fn run(
         )?;
     }
     Ok(if verification.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
+}
+
+/// Checks an auditor bundle with no store, against the pinned keys only.
+fn verify_bundle(
+    path: &std::path::Path,
+    trust: &crate::keys::TrustSet,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let unreadable = |problem: String| {
+        crate::settings::SettingsError::Missing(format!("{}: {problem}", path.display()))
+    };
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let bundle =
+        crate::bundle::Bundle::from_tar_gz(std::io::BufReader::new(file)).map_err(unreadable)?;
+    let problems = crate::bundle::verify(&bundle, trust);
+
+    if json {
+        print_json(
+            out,
+            &serde_json::json!({ "ok": problems.is_empty(), "files": bundle.files.len(), "problems": problems }),
+        )?;
+    } else {
+        for problem in &problems {
+            writeln!(out, "{:<24} {}", problem.code, problem.path)?;
+            writeln!(out, "    {}", problem.message)?;
+        }
+        let verdict = if problems.is_empty() { "ok" } else { "FAILED" };
+        writeln!(
+            out,
+            "{verdict}: bundle {}, {} files, {} problem(s)",
+            path.display(),
+            bundle.files.len(),
+            problems.len()
+        )?;
+    }
+    Ok(if problems.is_empty() { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }
