@@ -101,6 +101,15 @@ fn a_bundle_verifies_offline_with_pinned_keys_only() {
     }
     assert!(!paths.iter().any(|p| p.ends_with("00000000000000000002")), "entry 2 is after Q3");
 
+    // The report and the OSCAL export name the checkpoint the period ends on.
+    let report: Value = serde_json::from_slice(&contents.files["report/report.json"]).unwrap();
+    assert_eq!(report["chain"]["checkpoint"]["size"], 3);
+    let oscal: Value =
+        serde_json::from_slice(&contents.files["report/assessment-results.json"]).unwrap();
+    let props = &oscal["assessment-results"]["results"][0]["props"][0];
+    assert_eq!(props["name"], "checkpoint");
+    assert!(props["value"].as_str().unwrap().starts_with("3 entries, root "), "{props}");
+
     // The same period and options give the same bytes.
     bundle(&ws, "again.tar.gz");
     assert!(

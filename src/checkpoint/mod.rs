@@ -56,6 +56,32 @@ pub fn leaves(entries: &[StoredEntry]) -> Result<Vec<merkle::Hash>, u64> {
     Ok(leaves)
 }
 
+/// The smallest stored checkpoint that covers entry `last`, is signed by a key of `trust`
+/// and still matches the chain: the checkpoint a period ending on `last` is proved against.
+///
+/// # Errors
+///
+/// Store failures.
+pub fn covering(
+    store: &dyn Store,
+    trust: &crate::keys::TrustSet,
+    entries: &[StoredEntry],
+    last: u64,
+) -> Result<Option<(Checkpoint, String)>, StoreError> {
+    let leaves = leaves(entries)
+        .unwrap_or_else(|gap| entries.iter().take(gap as usize).map(|e| e.leaf).collect());
+    for stored in load(store)?.into_iter().filter(|c| c.size > last) {
+        let Ok(note) = stored.note else { continue };
+        let Ok((head, signatures)) = Checkpoint::parse(&note) else { continue };
+        let trusted = trust.keys().iter().any(|k| head.signed_by(&signatures, &k.key));
+        let size = head.size as usize;
+        if trusted && size <= leaves.len() && merkle::root(&leaves[..size]) == head.root {
+            return Ok(Some((head, note)));
+        }
+    }
+    Ok(None)
+}
+
 /// A stored checkpoint: its size as its key says, and its note.
 pub struct StoredCheckpoint {
     /// The size in its key.

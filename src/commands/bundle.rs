@@ -99,28 +99,18 @@ pub(super) fn create(
     Ok(ExitStatus::Success)
 }
 
-/// The smallest checkpoint signed by a pinned key that covers entry `last` and still matches
-/// the chain.
+/// The checkpoint the period is proved against.
 fn covering_checkpoint(
     store: &dyn Store,
     trust: &TrustSet,
     entries: &[StoredEntry],
     last: u64,
 ) -> Result<(Checkpoint, String), Error> {
-    let leaves = checkpoint::leaves(entries)
-        .unwrap_or_else(|gap| entries.iter().take(gap as usize).map(|e| e.leaf).collect());
-    for stored in checkpoint::load(store)?.into_iter().filter(|c| c.size > last) {
-        let Ok(note) = stored.note else { continue };
-        let Ok((head, signatures)) = Checkpoint::parse(&note) else { continue };
-        let trusted = trust.keys().iter().any(|k| head.signed_by(&signatures, &k.key));
-        let size = head.size as usize;
-        if trusted && size <= leaves.len() && merkle::root(&leaves[..size]) == head.root {
-            return Ok((head, note));
-        }
-    }
-    Err(usage(format!(
-        "no checkpoint signed by a trusted key covers entry {last}: run `locker checkpoint`"
-    )))
+    checkpoint::covering(store, trust, entries, last)?.ok_or_else(|| {
+        usage(format!(
+            "no checkpoint signed by a trusted key covers entry {last}: run `locker checkpoint`"
+        ))
+    })
 }
 
 fn add_entry(

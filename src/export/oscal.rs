@@ -76,6 +76,15 @@ pub fn assessment_results(assessment: &Assessment, inputs: &OscalInputs) -> Valu
     if !observations.is_empty() {
         result["observations"] = Value::Array(observations);
     }
+    if let Some(checkpoint) = &assessment.checkpoint {
+        use base64::Engine as _;
+        let root = base64::engine::general_purpose::STANDARD.encode(checkpoint.root);
+        result["props"] = json!([{
+            "name": "checkpoint",
+            "ns": "https://evidence-locker.dev/ns/oscal",
+            "value": format!("{} entries, root {root}", checkpoint.size),
+        }]);
+    }
     let risks = risks(assessment, inputs, &scope);
     if !risks.is_empty() {
         result["risks"] = Value::Array(risks);

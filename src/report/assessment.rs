@@ -31,6 +31,9 @@ pub struct Assessment {
     pub signatures: Vec<SignatureEvidence>,
     /// Image digests scanned in the period, with the entry of each scan.
     pub scanned_images: Vec<(u64, ScannedImage)>,
+    /// The checkpoint the period ends on: the first, signed by a pinned key, that covers the
+    /// period's last entry.
+    pub checkpoint: Option<crate::checkpoint::Checkpoint>,
 }
 
 impl Assessment {
@@ -61,6 +64,12 @@ impl Assessment {
         evidence.chain_problems = verification.as_ref().map(|v| v.problems.len());
         let states = state::evaluate(controls, framework, &period, at, &evidence);
         let (signatures, scanned_images) = (evidence.signatures, evidence.scanned_images);
+        let checkpoint = match (trust, last_entry_of(&entries, &period, at)) {
+            (Some(trust), Some(last)) => {
+                crate::checkpoint::covering(store, trust, &entries, last)?.map(|(head, _)| head)
+            }
+            _ => None,
+        };
 
         Ok(Assessment {
             period,
@@ -71,6 +80,7 @@ impl Assessment {
             states,
             signatures,
             scanned_images,
+            checkpoint,
         })
     }
 
@@ -85,6 +95,18 @@ impl Assessment {
             .iter()
             .any(|s| s.check == SignatureCheck::Verified && s.digests.iter().any(|d| d == digest))
     }
+}
+
+/// The last entry pushed in the period up to `at`.
+fn last_entry_of(entries: &[StoredEntry], period: &Period, at: DateTime<Utc>) -> Option<u64> {
+    entries
+        .iter()
+        .filter(|e| {
+            e.statement()
+                .is_some_and(|s| period.contains(s.predicate.time) && s.predicate.time <= at)
+        })
+        .map(|e| e.seq)
+        .max()
 }
 
 fn open_during(tracked: &Tracked, period: &Period) -> bool {

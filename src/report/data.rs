@@ -91,6 +91,17 @@ pub struct ChainInfo {
     pub head_hash: Option<String>,
     /// Problems found, as `code seq path`.
     pub problems: Vec<String>,
+    /// The checkpoint the period ends on, as `size` and base64 root, when one covers it.
+    pub checkpoint: Option<CheckpointRef>,
+}
+
+/// A signed checkpoint, as reports and exports name it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointRef {
+    /// Entries it covers.
+    pub size: u64,
+    /// Its Merkle root, base64.
+    pub root: String,
 }
 
 /// The first page.
@@ -416,6 +427,11 @@ impl ReportData {
 
 /// The chain's verification as reports and exports state it.
 pub fn chain_info(assessment: &Assessment) -> ChainInfo {
+    use base64::Engine as _;
+    let checkpoint = assessment.checkpoint.as_ref().map(|c| CheckpointRef {
+        size: c.size,
+        root: base64::engine::general_purpose::STANDARD.encode(c.root),
+    });
     let Some(verification) = &assessment.verification else {
         let head = assessment.entries.last();
         return ChainInfo {
@@ -425,6 +441,7 @@ pub fn chain_info(assessment: &Assessment) -> ChainInfo {
             head_seq: head.map(|e| e.seq),
             head_hash: head.map(|e| e.hash.to_string()),
             problems: vec![],
+            checkpoint,
         };
     };
     let problems = verification
@@ -443,6 +460,7 @@ pub fn chain_info(assessment: &Assessment) -> ChainInfo {
         head_seq: verification.head.as_ref().map(|h| h.seq),
         head_hash: verification.head.as_ref().map(|h| h.hash.to_string()),
         problems,
+        checkpoint,
     }
 }
 
