@@ -195,6 +195,12 @@ impl Rule {
 }
 
 impl Controls {
+    /// The remediation SLAs of `framework`, or of every framework.
+    pub fn slas_for(&self, framework: Option<&str>) -> Vec<Sla> {
+        let wanted = |sla: &&Sla| framework.is_none_or(|f| f == sla.framework);
+        self.slas.iter().filter(wanted).cloned().collect()
+    }
+
     /// The rules that map `finding`.
     pub fn rules_for_finding(&self, finding: &crate::findings::Finding) -> Vec<&Rule> {
         self.rules.iter().filter(|r| r.matches_finding(finding)).collect()

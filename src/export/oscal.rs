@@ -229,13 +229,7 @@ fn findings(assessment: &Assessment, scope: &str, entries: &[&StoredEntry]) -> V
 }
 
 fn risks(assessment: &Assessment, inputs: &OscalInputs, scope: &str) -> Vec<Value> {
-    let slas: Vec<_> = inputs
-        .controls
-        .slas
-        .iter()
-        .filter(|s| inputs.framework.is_none_or(|f| f == s.framework))
-        .cloned()
-        .collect();
+    let slas = inputs.controls.slas_for(inputs.framework);
     assessment
         .findings_in_period()
         .filter(|t| t.is_open())

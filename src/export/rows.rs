@@ -74,12 +74,7 @@ pub fn findings(
     controls: &Controls,
     framework: Option<&str>,
 ) -> Vec<FindingRow> {
-    let slas: Vec<_> = controls
-        .slas
-        .iter()
-        .filter(|s| framework.is_none_or(|f| f == s.framework))
-        .cloned()
-        .collect();
+    let slas = controls.slas_for(framework);
     let mut rows: Vec<FindingRow> = assessment
         .findings_in_period()
         .map(|t| {

@@ -612,13 +612,7 @@ fn coverage(assessment: &Assessment) -> Coverage {
 
 fn remediation(assessment: &Assessment, inputs: &Inputs) -> Remediation {
     let at = assessment.at;
-    let slas: Vec<_> = inputs
-        .controls
-        .slas
-        .iter()
-        .filter(|s| inputs.framework.is_none_or(|f| f == s.framework))
-        .cloned()
-        .collect();
+    let slas = inputs.controls.slas_for(inputs.framework);
     let findings: Vec<&Tracked> = assessment.findings_in_period().collect();
 
     let open = Severity::ALL
