@@ -102,7 +102,10 @@ pub fn verify(bundle: &Bundle, trust: &TrustSet) -> Vec<BundleProblem> {
     let checkpoints: Vec<(&String, &Vec<u8>)> =
         bundle.files.iter().filter(|(p, _)| p.starts_with(checkpoint::PREFIX)).collect();
     let head = match checkpoints.as_slice() {
-        [(path, bytes)] => match signed_head(bytes, trust) {
+        [(path, bytes)] => match std::str::from_utf8(bytes)
+            .map_err(|_| "not UTF-8 text".to_string())
+            .and_then(|note| Checkpoint::read_trusted(note, trust))
+        {
             Ok(head) => Some(head),
             Err(message) => {
                 problems.push(problem("checkpoint-invalid", path, message));
@@ -147,16 +150,6 @@ pub fn verify(bundle: &Bundle, trust: &TrustSet) -> Vec<BundleProblem> {
         }
     }
     problems
-}
-
-fn signed_head(bytes: &[u8], trust: &TrustSet) -> Result<Checkpoint, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
-    let (head, signatures) = Checkpoint::parse(text)?;
-    if trust.keys().iter().any(|k| head.signed_by(&signatures, &k.key)) {
-        Ok(head)
-    } else {
-        Err("no pinned key signed this checkpoint".to_string())
-    }
 }
 
 fn check_entry(

@@ -106,6 +106,20 @@ impl Checkpoint {
         Ok((checkpoint, parsed))
     }
 
+    /// Reads a signed note and keeps its checkpoint only when a key of `trust` signed it.
+    ///
+    /// # Errors
+    ///
+    /// What is malformed, or that no trusted key signed it.
+    pub fn read_trusted(note: &str, trust: &crate::keys::TrustSet) -> Result<Checkpoint, String> {
+        let (head, signatures) = Checkpoint::parse(note)?;
+        if trust.keys().iter().any(|k| head.signed_by(&signatures, &k.key)) {
+            Ok(head)
+        } else {
+            Err("no trusted key signed it".to_string())
+        }
+    }
+
     /// Whether one of `signatures` is a valid signature of this checkpoint by `key`, named
     /// after the origin.
     pub fn signed_by(&self, signatures: &[NoteSignature], key: &PublicKey) -> bool {

@@ -167,11 +167,8 @@ fn signed_checkpoint(
         return Err(usage("no such checkpoint: run `locker checkpoint` first"));
     };
     let note = chosen.note.map_err(|e| usage(&format!("{}: {e}", chosen.key)))?;
-    let (head, signatures) =
-        Checkpoint::parse(&note).map_err(|e| usage(&format!("{}: {e}", chosen.key)))?;
-    if !trust.keys().iter().any(|k| head.signed_by(&signatures, &k.key)) {
-        return Err(usage(&format!("{}: no trusted key signed it", chosen.key)));
-    }
+    let head = Checkpoint::read_trusted(&note, trust)
+        .map_err(|e| usage(&format!("{}: {e}", chosen.key)))?;
     let matches = (head.size as usize) <= leaves.len()
         && merkle::root(&leaves[..head.size as usize]) == head.root;
     if !matches {
