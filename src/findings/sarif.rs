@@ -4,7 +4,7 @@
 //! order as the entry summary: `security-severity` on the result, then on its rule, then the
 //! level.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_sarif::sarif::{ResultKind, ResultLevel};
@@ -171,18 +171,30 @@ fn run_findings(run: &Run) -> Vec<Finding> {
 }
 
 /// Fingerprint values that several results of a run share: placeholders, not identities
-/// (Semgrep writes "requires login" when not logged in; Gitleaks writes empty strings).
-fn shared_fingerprints(results: &[SarifResult]) -> Vec<String> {
+/// (Semgrep writes "requires login" when not logged in; Gitleaks writes empty strings). A
+/// value one result repeats under two names still identifies that result.
+fn shared_fingerprints(results: &[SarifResult]) -> HashSet<&str> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut values: Vec<&str> = Vec::new();
     for result in results {
-        for value in result.fingerprints.values().chain(result.partial_fingerprints.values()) {
-            *counts.entry(value.as_str()).or_default() += 1;
+        values.clear();
+        let all = result.fingerprints.values().chain(result.partial_fingerprints.values());
+        values.extend(all.map(String::as_str));
+        values.sort_unstable();
+        values.dedup();
+        for value in &values {
+            *counts.entry(value).or_default() += 1;
         }
     }
-    counts.into_iter().filter(|(_, n)| *n > 1).map(|(v, _)| v.to_string()).collect()
+    counts.into_iter().filter(|(_, n)| *n > 1).map(|(v, _)| v).collect()
 }
 
-fn finding(run: &Run, rule: Option<&Rule>, result: &SarifResult, shared: &[String]) -> Finding {
+fn finding(
+    run: &Run,
+    rule: Option<&Rule>,
+    result: &SarifResult,
+    shared: &HashSet<&str>,
+) -> Finding {
     let driver = &run.tool.driver;
     let rule_id =
         result.rule_id.clone().or_else(|| rule.and_then(|r| r.id.clone())).unwrap_or_default();
@@ -332,7 +344,7 @@ fn fingerprint(
     result: &SarifResult,
     snippet: Option<&str>,
     line: Option<u64>,
-    shared: &[String],
+    shared: &HashSet<&str>,
 ) -> String {
     if finding.category == Category::ContainerVulnerability {
         let image = finding.target.image.as_deref().unwrap_or_default();
@@ -344,7 +356,7 @@ fn fingerprint(
         .fingerprints
         .iter()
         .chain(&result.partial_fingerprints)
-        .find(|(_, value)| !value.is_empty() && !shared.contains(value));
+        .find(|(_, value)| !value.is_empty() && !shared.contains(value.as_str()));
     if let Some((name, value)) = own {
         return fingerprint_of(&["report", &finding.tool, name, value]);
     }
@@ -403,6 +415,30 @@ mod tests {
         let distinct: std::collections::HashSet<&str> =
             found.iter().map(|f| f.fingerprint.as_str()).collect();
         assert_eq!(distinct.len(), found.len(), "every result keeps its own identity");
+    }
+
+    #[test]
+    fn a_value_repeated_within_one_result_still_identifies_it() {
+        let log = br#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}},
+            "results": [
+              {"ruleId": "r", "message": {"text": "a"},
+               "partialFingerprints": {"one": "same-a", "two": "same-a"}},
+              {"ruleId": "r", "message": {"text": "b"},
+               "partialFingerprints": {"one": "same-b", "two": "same-b"}},
+              {"ruleId": "r", "message": {"text": "c"}, "locations": [{"physicalLocation":
+                {"artifactLocation": {"uri": "a.py"}, "region": {"startLine": 3}}}],
+               "partialFingerprints": {"one": "placeholder"}},
+              {"ruleId": "r", "message": {"text": "d"}, "locations": [{"physicalLocation":
+                {"artifactLocation": {"uri": "a.py"}, "region": {"startLine": 4}}}],
+               "partialFingerprints": {"one": "placeholder"}}]}]}"#;
+        let found = findings(log).unwrap();
+        let from_report = |f: &Finding, value: &str| {
+            f.fingerprint == fingerprint_of(&["report", "t", "one", value])
+        };
+        assert!(from_report(&found[0], "same-a"));
+        assert!(from_report(&found[1], "same-b"));
+        assert!(!from_report(&found[2], "placeholder"), "a value two results share is no identity");
+        assert_ne!(found[2].fingerprint, found[3].fingerprint);
     }
 
     #[test]
