@@ -4,6 +4,7 @@
 //! order as the entry summary: `security-severity` on the result, then on its rule, then the
 //! level.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
@@ -20,16 +21,30 @@ const SECRET_TOOLS: [&str; 4] = ["gitleaks", "secretlint", "trufflehog", "detect
 /// Tools whose every result is a misconfiguration.
 const IAC_TOOLS: [&str; 5] = ["checkov", "hadolint", "kics", "tfsec", "terrascan"];
 
-#[derive(Deserialize)]
-struct Log {
-    runs: Vec<Run>,
+/// Text borrowed from the log when it holds no escapes; inside containers too.
+#[derive(Deserialize, Default, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 #[derive(Deserialize)]
-struct Run {
-    tool: Tool,
-    #[serde(default)]
-    results: Option<Vec<SarifResult>>,
+struct Log<'a> {
+    #[serde(borrow)]
+    runs: Vec<Run<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Run<'a> {
+    #[serde(borrow)]
+    tool: Tool<'a>,
+    #[serde(default, borrow)]
+    results: Option<Vec<SarifResult<'a>>>,
     properties: Option<RunProperties>,
 }
 
@@ -44,28 +59,36 @@ struct RunProperties {
 }
 
 #[derive(Deserialize)]
-struct Tool {
-    driver: Driver,
+struct Tool<'a> {
+    #[serde(borrow)]
+    driver: Driver<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Driver {
-    name: String,
-    version: Option<String>,
-    semantic_version: Option<String>,
-    #[serde(default)]
-    rules: Vec<Rule>,
+struct Driver<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    version: Option<Text<'a>>,
+    #[serde(borrow)]
+    semantic_version: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    rules: Vec<Rule<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Rule {
-    id: Option<String>,
-    name: Option<String>,
+struct Rule<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
     default_configuration: Option<Configuration>,
-    properties: Option<Properties>,
-    help: Option<Message>,
+    #[serde(borrow)]
+    properties: Option<Properties<'a>>,
+    #[serde(borrow)]
+    help: Option<Message<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -74,68 +97,77 @@ struct Configuration {
 }
 
 #[derive(Deserialize, Default)]
-struct Properties {
-    #[serde(rename = "security-severity")]
-    security_severity: Option<ScoreOrLabel>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    purls: Vec<String>,
+struct Properties<'a> {
+    #[serde(rename = "security-severity", borrow)]
+    security_severity: Option<ScoreOrLabel<'a>>,
+    #[serde(default, borrow)]
+    tags: Vec<Text<'a>>,
+    #[serde(default, borrow)]
+    purls: Vec<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum ScoreOrLabel {
+enum ScoreOrLabel<'a> {
     Score(f64),
-    Label(String),
+    #[serde(borrow)]
+    Label(Text<'a>),
 }
 
 #[derive(Deserialize, Default)]
-struct Message {
-    text: Option<String>,
+struct Message<'a> {
+    #[serde(borrow)]
+    text: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SarifResult {
-    rule_id: Option<String>,
+struct SarifResult<'a> {
+    #[serde(borrow)]
+    rule_id: Option<Text<'a>>,
     rule_index: Option<i64>,
     level: Option<ResultLevel>,
     kind: Option<ResultKind>,
-    #[serde(default)]
-    message: Message,
-    #[serde(default)]
-    locations: Vec<Location>,
-    #[serde(default)]
-    fingerprints: BTreeMap<String, String>,
-    #[serde(default)]
-    partial_fingerprints: BTreeMap<String, String>,
-    properties: Option<Properties>,
+    #[serde(default, borrow)]
+    message: Message<'a>,
+    #[serde(default, borrow)]
+    locations: Vec<Location<'a>>,
+    #[serde(default, borrow)]
+    fingerprints: BTreeMap<Text<'a>, Text<'a>>,
+    #[serde(default, borrow)]
+    partial_fingerprints: BTreeMap<Text<'a>, Text<'a>>,
+    #[serde(borrow)]
+    properties: Option<Properties<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Location {
-    physical_location: Option<PhysicalLocation>,
+struct Location<'a> {
+    #[serde(borrow)]
+    physical_location: Option<PhysicalLocation<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PhysicalLocation {
-    artifact_location: Option<ArtifactLocation>,
-    region: Option<Region>,
+struct PhysicalLocation<'a> {
+    #[serde(borrow)]
+    artifact_location: Option<ArtifactLocation<'a>>,
+    #[serde(borrow)]
+    region: Option<Region<'a>>,
 }
 
 #[derive(Deserialize)]
-struct ArtifactLocation {
-    uri: Option<String>,
+struct ArtifactLocation<'a> {
+    #[serde(borrow)]
+    uri: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Region {
+struct Region<'a> {
     start_line: Option<u64>,
-    snippet: Option<Message>,
+    #[serde(borrow)]
+    snippet: Option<Message<'a>>,
 }
 
 /// Every finding of a SARIF log (results whose kind is `fail`).
@@ -173,13 +205,13 @@ fn run_findings(run: &Run) -> Vec<Finding> {
 /// Fingerprint values that several results of a run share: placeholders, not identities
 /// (Semgrep writes "requires login" when not logged in; Gitleaks writes empty strings). A
 /// value one result repeats under two names still identifies that result.
-fn shared_fingerprints(results: &[SarifResult]) -> HashSet<&str> {
+fn shared_fingerprints<'r>(results: &'r [SarifResult]) -> HashSet<&'r str> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut values: Vec<&str> = Vec::new();
     for result in results {
         values.clear();
         let all = result.fingerprints.values().chain(result.partial_fingerprints.values());
-        values.extend(all.map(String::as_str));
+        values.extend(all.map(|value| &**value));
         values.sort_unstable();
         values.dedup();
         for value in &values {
@@ -196,38 +228,45 @@ fn finding(
     shared: &HashSet<&str>,
 ) -> Finding {
     let driver = &run.tool.driver;
-    let rule_id =
-        result.rule_id.clone().or_else(|| rule.and_then(|r| r.id.clone())).unwrap_or_default();
+    let rule_id = result
+        .rule_id
+        .as_deref()
+        .or_else(|| rule.and_then(|r| r.id.as_deref()))
+        .unwrap_or_default();
     let rule_properties = rule.and_then(|r| r.properties.as_ref());
     let tags: Vec<&str> = rule_properties
         .into_iter()
         .chain(result.properties.as_ref())
-        .flat_map(|p| p.tags.iter().map(String::as_str))
+        .flat_map(|p| p.tags.iter().map(|tag| &**tag))
         .collect();
-    let message = result.message.text.clone().unwrap_or_default();
+    let message = result.message.text.as_deref().unwrap_or_default();
     let help =
         rule.and_then(|r| r.help.as_ref()).and_then(|h| h.text.as_deref()).unwrap_or_default();
 
     let (severity, severity_source) = severity(rule, result);
-    let vulnerabilities = vulnerability_ids(&rule_id);
-    let category = category(&driver.name, rule, &tags, &vulnerabilities, run, &message);
-    let package = field(&message, &["Package"]).or_else(|| field(help, &["Package"]));
-    let version = field(&message, &["Installed Version"]).or_else(|| field(help, &["Version"]));
+    let vulnerabilities = vulnerability_ids(rule_id);
+    let category = category(&driver.name, rule, &tags, &vulnerabilities, run, message);
+    let package = field(message, &["Package"]).or_else(|| field(help, &["Package"]));
+    let version = field(message, &["Installed Version"]).or_else(|| field(help, &["Version"]));
     let fixed_version =
-        field(&message, &["Fixed Version"]).or_else(|| field(help, &["Fix Version"]));
+        field(message, &["Fixed Version"]).or_else(|| field(help, &["Fix Version"]));
 
     let physical = result.locations.iter().find_map(|l| l.physical_location.as_ref());
-    let path = physical.and_then(|p| p.artifact_location.as_ref()).and_then(|a| a.uri.clone());
+    let path = physical.and_then(|p| p.artifact_location.as_ref()).and_then(|a| a.uri.as_deref());
     let region = physical.and_then(|p| p.region.as_ref());
     let line = region.and_then(|r| r.start_line);
     let snippet = region.and_then(|r| r.snippet.as_ref()).and_then(|s| s.text.as_deref());
-    let target = target(run, category, path.as_deref(), &message);
+    let target = target(run, category, path, message);
 
     let mut finding = Finding {
         fingerprint: String::new(),
-        tool: driver.name.clone(),
-        tool_version: driver.version.clone().or_else(|| driver.semantic_version.clone()),
-        rule: rule_id,
+        tool: driver.name.to_string(),
+        tool_version: driver
+            .version
+            .as_deref()
+            .or(driver.semantic_version.as_deref())
+            .map(str::to_string),
+        rule: rule_id.to_string(),
         category,
         severity,
         severity_source,
@@ -236,10 +275,10 @@ fn finding(
         package,
         version,
         fixed_version,
-        purl: rule_properties.and_then(|p| p.purls.first().cloned()),
-        location: path.as_ref().map(|p| line.map_or(p.clone(), |l| format!("{p}:{l}"))),
+        purl: rule_properties.and_then(|p| p.purls.first()).map(|p| p.to_string()),
+        location: path.map(|p| line.map_or(p.to_string(), |l| format!("{p}:{l}"))),
         target,
-        message,
+        message: message.to_string(),
         secret: None,
     };
     if category == Category::Secret {
@@ -356,7 +395,7 @@ fn fingerprint(
         .fingerprints
         .iter()
         .chain(&result.partial_fingerprints)
-        .find(|(_, value)| !value.is_empty() && !shared.contains(value.as_str()));
+        .find(|(_, value)| !value.is_empty() && !shared.contains(&value.0.as_ref()));
     if let Some((name, value)) = own {
         return fingerprint_of(&["report", &finding.tool, name, value]);
     }

@@ -7,6 +7,7 @@
 
 mod gitlab;
 mod keyless;
+mod probe;
 mod sarif;
 mod signature;
 
@@ -14,7 +15,6 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::{self, Sha256};
@@ -22,6 +22,7 @@ use crate::findings::native::{self, ReportFindings};
 use crate::findings::{self, Finding, SeverityCounts};
 
 pub use keyless::{KeylessPolicy, Signer};
+use probe::Probe;
 pub use sarif::LevelCounts;
 pub use signature::{CosignKey, SignatureCheck, SignatureSummary, SignedSubject};
 
@@ -220,12 +221,18 @@ pub fn ingest(path: &Path, options: &IngestOptions) -> Result<Ingested, IngestEr
     }
 
     let bytes = read_report(path, size, options.max_report_size)?;
-    let reading = read_bytes_with(&bytes, options).map_err(|p| IngestError::new(path, p))?;
+    // Hashing and parsing each take a pass over the bytes: one core each.
+    let (sha256, reading) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| Sha256::of(&bytes));
+        let reading = read_bytes_with(&bytes, options);
+        (joined(hashing), reading)
+    });
+    let reading = reading.map_err(|p| IngestError::new(path, p))?;
     Ok(Ingested {
         name,
         path: path.to_owned(),
         size: bytes.len() as u64,
-        sha256: Sha256::of(&bytes),
+        sha256,
         bytes: Some(bytes),
         reading,
         derived_from: None,
@@ -261,8 +268,13 @@ pub fn read_bytes_with(bytes: &[u8], options: &IngestOptions) -> Result<Reading,
     let mut reading = Reading { kind, scan: None, signature: None, findings: None };
     match kind {
         ArtifactKind::Sarif => {
-            reading.scan = Some(sarif::summarize(bytes, &probe)?);
-            reading.findings = Some(findings::sarif::findings(bytes)?);
+            // Two independent passes over one log: the summary's and the findings'.
+            let (scan, found) = std::thread::scope(|scope| {
+                let finding = scope.spawn(|| findings::sarif::findings(bytes));
+                (sarif::summarize(bytes, &probe), joined(finding))
+            });
+            reading.scan = Some(scan?);
+            reading.findings = Some(found?);
         }
         ArtifactKind::Gitlab => {
             reading.scan = Some(gitlab::summarize(bytes)?);
@@ -456,81 +468,9 @@ pub fn human_size(bytes: u64) -> String {
     if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
-/// The top-level fields that tell report formats apart. Everything else is skipped without
-/// being built, so probing costs one pass over the bytes and no allocation per value.
-#[derive(Deserialize)]
-struct Probe {
-    version: Option<serde_json::Value>,
-    #[serde(rename = "$schema")]
-    schema: Option<serde_json::Value>,
-    runs: Option<IgnoredAny>,
-    scan: Option<IgnoredAny>,
-    vulnerabilities: Option<IgnoredAny>,
-    #[serde(rename = "mediaType")]
-    media_type: Option<serde_json::Value>,
-    critical: Option<IgnoredAny>,
-    #[serde(rename = "Base64Signature")]
-    base64_signature: Option<IgnoredAny>,
-    #[serde(rename = "SchemaVersion")]
-    schema_version: Option<serde_json::Value>,
-    #[serde(rename = "Results")]
-    trivy_results: Option<IgnoredAny>,
-    unapproved: Option<IgnoredAny>,
-    #[serde(rename = "LayerCount")]
-    layer_count: Option<IgnoredAny>,
-    #[serde(rename = "imageDigest", alias = "image_digest")]
-    image_digest: Option<IgnoredAny>,
-}
-
-impl Probe {
-    /// Reads the first JSON value of `bytes`. Only `cosign download signature` output may
-    /// hold several values (one per line); others are refused later by their own parser.
-    fn read(bytes: &[u8]) -> Result<Probe, String> {
-        let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<Probe>();
-        match values.next() {
-            Some(Ok(probe)) => Ok(probe),
-            Some(Err(e)) if e.is_data() => {
-                Err(format!("JSON, but not a JSON object as reports are ({e})"))
-            }
-            Some(Err(e)) if e.is_eof() => Err(format!("truncated JSON ({e})")),
-            Some(Err(e)) => Err(format!(
-                "not JSON ({e}); archive it with --kind attachment if it is meant to be kept as is"
-            )),
-            None => Err("the file is empty".to_string()),
-        }
-    }
-
-    fn text(value: &Option<serde_json::Value>) -> Option<&str> {
-        value.as_ref().and_then(|v| v.as_str())
-    }
-
-    fn detect(&self) -> Result<ArtifactKind, String> {
-        let schema_says_sarif = Self::text(&self.schema).is_some_and(|s| s.contains("sarif"));
-        let media_type = Self::text(&self.media_type).unwrap_or_default();
-
-        if self.runs.is_some() || schema_says_sarif {
-            Ok(ArtifactKind::Sarif)
-        } else if self.scan.is_some() && self.vulnerabilities.is_some() {
-            Ok(ArtifactKind::Gitlab)
-        } else if self.schema_version.is_some() && self.trivy_results.is_some() {
-            Ok(ArtifactKind::Trivy)
-        } else if self.unapproved.is_some() || self.layer_count.is_some() {
-            Ok(ArtifactKind::Clair)
-        } else if self.image_digest.is_some() && self.vulnerabilities.is_some() {
-            Ok(ArtifactKind::Anchore)
-        } else if media_type.starts_with("application/vnd.dev.sigstore.bundle") {
-            Ok(ArtifactKind::SigstoreBundle)
-        } else if self.base64_signature.is_some() {
-            Ok(ArtifactKind::CosignSignature)
-        } else if self.critical.is_some() {
-            Ok(ArtifactKind::CosignPayload)
-        } else {
-            Err("JSON, but not a format locker reads (SARIF 2.1.0, GitLab security report, \
-                 Trivy, Clair or Anchore JSON, cosign signature or payload, Sigstore bundle); \
-                 archive it with --kind attachment if it is meant to be kept as is"
-                .to_string())
-        }
-    }
+/// The result of a scoped thread; a panic in it carries on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Parses `bytes` as exactly one JSON document of type `T`, with messages that say which

@@ -140,7 +140,7 @@ struct RuleReference<'a> {
 
 /// Summarises a SARIF log whose top level was already probed.
 pub(super) fn summarize(bytes: &[u8], probe: &Probe) -> Result<ScanSummary, String> {
-    check_version(probe)?;
+    check_version(bytes, probe)?;
     let log: Log = parse_document(bytes, "SARIF 2.1.0 log")?;
 
     let runs: Vec<RunSummary> = log.runs.iter().map(summarize_run).collect();
@@ -160,8 +160,22 @@ pub(super) fn summarize(bytes: &[u8], probe: &Probe) -> Result<ScanSummary, Stri
     })
 }
 
-fn check_version(probe: &Probe) -> Result<(), String> {
-    match probe.version.as_ref().and_then(|v| v.as_str()) {
+/// The top-level `version` alone, for logs that put it after `runs`.
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: Option<serde_json::Value>,
+}
+
+fn check_version(bytes: &[u8], probe: &Probe) -> Result<(), String> {
+    let read_late;
+    let version = match &probe.version {
+        None if probe.stopped_early => {
+            read_late = parse_document::<VersionOnly>(bytes, "SARIF 2.1.0 log")?.version;
+            read_late.as_ref()
+        }
+        version => version.as_ref(),
+    };
+    match version.and_then(|v| v.as_str()) {
         Some(SUPPORTED_VERSION) => Ok(()),
         Some(other) => Err(format!(
             "SARIF {other} is not supported, only SARIF {SUPPORTED_VERSION}; convert the log, \
