@@ -1,11 +1,16 @@
 //! Writes a local store holding a chain of many entries, as `locker push` would have left it
-//! after that many pushes of one real Trivy SARIF report: each entry names the report (a new
-//! build of an image, so new bytes) and its derived findings, and is signed with the key.
+//! after one push per report: each entry names the report and its derived findings, and is
+//! signed with the key.
+//!
+//! The reports are either ENTRIES builds of one real Trivy SARIF report (each names another
+//! image build, so new bytes), or the files of a plan, one `TIME PROJECT PATH` line per push
+//! (what `benches/gen_quarter.py` prints).
 //!
 //! Pushing one by one would spend most of its time listing the chain to find its head; this
 //! keeps the head in memory and writes the store's files directly, without fsync.
 //!
-//! usage: cargo run --release --example gen_chain -- STORE_DIR KEY_FILE ENTRIES
+//! usage: gen_chain STORE_DIR KEY_FILE ENTRIES
+//!        gen_chain STORE_DIR KEY_FILE --plan PLAN_FILE
 
 use std::path::{Path, PathBuf};
 
@@ -22,27 +27,28 @@ const TEMPLATE: &str = include_str!("../tests/fixtures/public/trivy-alpine310-im
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, store, key, entries] = args.as_slice() else {
-        eprintln!("usage: gen_chain STORE_DIR KEY_FILE ENTRIES");
-        std::process::exit(2);
+    let (store, key, pushes): (_, _, Box<dyn Iterator<Item = Push>>) = match args.as_slice() {
+        [_, store, key, flag, plan] if flag == "--plan" => (store, key, Box::new(planned(plan))),
+        [_, store, key, entries] => {
+            let entries = entries.parse().expect("ENTRIES is a number");
+            (store, key, Box::new(builds(entries)))
+        }
+        _ => {
+            eprintln!("usage: gen_chain STORE_DIR KEY_FILE (ENTRIES | --plan PLAN_FILE)");
+            std::process::exit(2);
+        }
     };
     let store = PathBuf::from(store);
     let key = SigningKey::load(Path::new(key)).expect("a signing key from `locker keygen`");
-    let entries: u64 = entries.parse().expect("ENTRIES is a number");
-    let template: serde_json::Value = serde_json::from_str(TEMPLATE).expect("the fixture");
 
     let public = key.public_key();
     write(&store, &layout::public_key_key(key.id().as_str()), public.to_pem().as_bytes());
-    let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().expect("a time");
     let mut previous = None;
-    for seq in 0..entries {
-        let report = build_report(&template, seq);
-        let artifacts = store_report(&store, &report, seq);
-        let time = start + Duration::minutes(5 * seq as i64);
-        let ci = CiContext {
-            project: Some(format!("team{}/service{}", seq % 7, seq % 50)),
-            ..Default::default()
-        };
+    for (seq, push) in pushes.enumerate() {
+        let seq = seq as u64;
+        let artifacts = store_report(&store, &push.name, &push.report);
+        let (time, ci) =
+            (push.time, CiContext { project: Some(push.project), ..Default::default() });
         let predicate = EntryPredicate {
             sequence: seq,
             previous,
@@ -54,10 +60,47 @@ fn main() {
         let bytes = Statement::new(predicate).seal(&key);
         write(&store, &layout::entry_key(seq), &bytes);
         previous = Some(Sha256::of(&bytes));
-        if (seq + 1) % 10_000 == 0 {
+        if (seq + 1).is_multiple_of(10_000) {
             eprintln!("{} entries", seq + 1);
         }
     }
+}
+
+/// One push: a report, its name, when and by which project it was pushed.
+struct Push {
+    name: String,
+    report: Vec<u8>,
+    time: DateTime<Utc>,
+    project: String,
+}
+
+/// `entries` builds of the Trivy fixture, five minutes apart, from 50 images of 7 teams.
+fn builds(entries: u64) -> impl Iterator<Item = Push> {
+    let template: serde_json::Value = serde_json::from_str(TEMPLATE).expect("the fixture");
+    let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().expect("a time");
+    (0..entries).map(move |seq| Push {
+        name: format!("trivy-{seq}.sarif"),
+        report: build_report(&template, seq),
+        time: start + Duration::minutes(5 * seq as i64),
+        project: format!("team{}/service{}", seq % 7, seq % 50),
+    })
+}
+
+/// The pushes of a plan file, in its order; each report is read when its turn comes.
+fn planned(plan: &str) -> impl Iterator<Item = Push> {
+    let plan = std::fs::read_to_string(plan).expect("a plan file");
+    let lines: Vec<String> = plan.lines().map(str::to_string).collect();
+    lines.into_iter().filter(|l| !l.trim().is_empty()).map(|line| {
+        let [time, project, path] = line.split_whitespace().collect::<Vec<_>>()[..] else {
+            panic!("a plan line is TIME PROJECT PATH, not {line:?}");
+        };
+        Push {
+            name: path.to_string(),
+            report: std::fs::read(path).expect("the plan's report"),
+            time: time.parse().expect("an RFC 3339 time"),
+            project: project.to_string(),
+        }
+    })
 }
 
 /// The fixture as scanned for another build of one of 50 images.
@@ -73,9 +116,9 @@ fn build_report(template: &serde_json::Value, seq: u64) -> Vec<u8> {
 }
 
 /// Stores the report and its derived findings; returns their records for the entry.
-fn store_report(store: &Path, report: &[u8], seq: u64) -> Vec<ArtifactRecord> {
-    let reading = ingest::read_bytes(report, None).expect("the fixture reads");
-    let name = format!("trivy-{seq}.sarif");
+fn store_report(store: &Path, name: &str, report: &[u8]) -> Vec<ArtifactRecord> {
+    let reading = ingest::read_bytes(report, None).expect("the report reads");
+    let name = name.to_string();
     let sha256 = Sha256::of(report);
     let findings = reading.findings.expect("a report has findings");
     let count = findings.len() as u64;

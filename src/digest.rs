@@ -1,5 +1,6 @@
 //! SHA-256 digests: the identity of every artifact and entry in the store.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::str::FromStr;
@@ -60,12 +61,28 @@ pub fn hash_reader(reader: impl Read) -> io::Result<(Sha256, u64)> {
 /// # Errors
 ///
 /// Any read or write error.
-pub fn copy_hashing(mut reader: impl Read, mut writer: impl Write) -> io::Result<(Sha256, u64)> {
+pub fn copy_hashing(reader: impl Read, writer: impl Write) -> io::Result<(Sha256, u64)> {
+    // One buffer per thread: verifying a store hashes hundreds of thousands of small files,
+    // and zeroing a fresh mebibyte for each cost more than hashing them.
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0u8; STREAM_BUFFER]);
+    }
+    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => copy_hashing_with(reader, writer, &mut buffer),
+        // A reader that itself hashes a stream on this thread: it keeps the shared buffer.
+        Err(_) => copy_hashing_with(reader, writer, &mut vec![0u8; STREAM_BUFFER]),
+    })
+}
+
+fn copy_hashing_with(
+    mut reader: impl Read,
+    mut writer: impl Write,
+    buffer: &mut [u8],
+) -> io::Result<(Sha256, u64)> {
     let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; STREAM_BUFFER];
     let mut total = 0u64;
     loop {
-        let n = match reader.read(&mut buffer) {
+        let n = match reader.read(buffer) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

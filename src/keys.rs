@@ -227,6 +227,28 @@ impl PublicKey {
     }
 }
 
+/// Whether every `(message, signature, key)` verifies, checked together with Ed25519 batch
+/// verification, about twice as fast per signature as one by one.
+///
+/// The batch equation is the cofactored one: it accepts every signature [`PublicKey::verify`]
+/// accepts, and also re-encodings of those signatures with a small-order component (which
+/// take no private key to make, but do not sign anything new). Callers that must reject
+/// those check such a signature on its own.
+pub fn verify_batch(items: &[(&[u8], &[u8], &PublicKey)]) -> bool {
+    let mut messages = Vec::with_capacity(items.len());
+    let mut signatures = Vec::with_capacity(items.len());
+    let mut keys = Vec::with_capacity(items.len());
+    for (message, signature, key) in items {
+        let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+            return false;
+        };
+        messages.push(*message);
+        signatures.push(signature);
+        keys.push(key.inner);
+    }
+    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+}
+
 /// A public key that verification accepts, optionally only within a validity window.
 #[derive(Clone, Debug)]
 pub struct TrustedKey {

@@ -87,6 +87,18 @@ impl Envelope {
         self.signatures.iter().map(|s| KeyId::from_string(s.keyid.clone())).collect()
     }
 
+    /// The message and signature to check against `key`, when exactly one signature claims
+    /// it and both decode; `None` otherwise (then [`Envelope::check`] decides).
+    pub fn signed_by(&self, key: &PublicKey) -> Option<(Vec<u8>, Vec<u8>)> {
+        let mut claimed = self.signatures.iter().filter(|s| s.keyid == key.id().as_str());
+        let (Some(signature), None) = (claimed.next(), claimed.next()) else {
+            return None;
+        };
+        let signature = STANDARD.decode(&signature.sig).ok()?;
+        let payload = self.payload_bytes().ok()?;
+        Some((pae(&self.payload_type, &payload), signature))
+    }
+
     /// Checks the signatures that claim `key`.
     pub fn check(&self, key: &PublicKey) -> SignatureStatus {
         let claimed: Vec<&EnvelopeSignature> =

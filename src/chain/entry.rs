@@ -1,6 +1,7 @@
 //! The content of one chain entry: an in-toto Statement inside a DSSE envelope.
 
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
@@ -195,17 +196,23 @@ impl StoredEntry {
 ///
 /// Store failures.
 pub fn load_entries(store: &dyn Store) -> Result<(Vec<StoredEntry>, Vec<String>), StoreError> {
-    let mut entries = Vec::new();
+    let mut keyed = Vec::new();
     let mut strays = Vec::new();
     for object in store.list(layout::CHAIN)? {
-        let Some(seq) = layout::parse_entry_key(&object.key) else {
-            strays.push(object.key);
-            continue;
-        };
-        // A key listed but gone by now reads as missing, which verify reports as a gap.
-        if let Some(bytes) = store.get(&object.key)? {
-            entries.push(StoredEntry::decode(seq, object.key, &bytes));
+        match layout::parse_entry_key(&object.key) {
+            Some(seq) => keyed.push((seq, object.key)),
+            None => strays.push(object.key),
         }
     }
-    Ok((entries, strays))
+
+    // Reading and decoding are independent per entry: every core takes a share.
+    let read: Vec<Option<StoredEntry>> = keyed
+        .into_par_iter()
+        .map(|(seq, key)| {
+            // A key listed but gone by now reads as missing, which verify reports as a gap.
+            let bytes = store.get(&key)?;
+            Ok(bytes.map(|bytes| StoredEntry::decode(seq, key, &bytes)))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok((read.into_iter().flatten().collect(), strays))
 }

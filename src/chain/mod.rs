@@ -7,6 +7,7 @@
 //! a link, and verification reports which.
 
 mod append;
+mod batch;
 pub mod dsse;
 mod entry;
 mod verify;
@@ -16,7 +17,7 @@ pub use entry::{
     ArtifactRecord, EntryPredicate, PREDICATE_TYPE, STATEMENT_TYPE, Statement, StoredEntry,
     Subject, SubjectDigest, ToolInfo, load_entries,
 };
-pub use verify::{Head, Problem, ProblemCode, Verification, VerifyOptions, verify};
+pub use verify::{Head, Problem, ProblemCode, Verification, VerifyOptions, verify, verify_loaded};
 
 use crate::error::ExitStatus;
 use crate::store::StoreError;

@@ -7,9 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use tracing::debug;
 
+use super::batch::{check_signatures, claimed_key};
 use super::dsse::SignatureStatus;
 use super::entry::{StoredEntry, load_entries};
 use crate::digest::{self, Sha256};
@@ -161,13 +163,32 @@ pub fn verify(
 ) -> Result<Verification, StoreError> {
     // 1. Read every object under chain/: entries, and anything else that does not belong.
     let (entries, strays) = load_entries(store)?;
+    debug!(entries = entries.len(), "entries read and decoded");
+    verify_loaded(store, &entries, strays, trust, options)
+}
+
+/// Verifies entries already read with [`load_entries`] (and the other keys found under
+/// `chain/`), with every artifact they record, against `trust`.
+///
+/// # Errors
+///
+/// Store failures only; everything wrong with the evidence is a [`Problem`].
+pub fn verify_loaded(
+    store: &dyn Store,
+    entries: &[StoredEntry],
+    strays: Vec<String>,
+    trust: &TrustSet,
+    options: &VerifyOptions,
+) -> Result<Verification, StoreError> {
     let mut problems: Vec<Problem> = strays.into_iter().map(stray_problem).collect();
     let by_seq: BTreeMap<u64, &StoredEntry> = entries.iter().map(|e| (e.seq, e)).collect();
 
     // 2. Each entry alone: decodes, signed by a trusted key within its window, in place.
+    let signatures = check_signatures(entries, trust);
+    debug!("signatures checked");
     let mut states: HashMap<u64, EntryState> = HashMap::new();
-    for entry in &entries {
-        let state = check_entry(entry, &by_seq, trust, &mut problems);
+    for (entry, signature) in entries.iter().zip(signatures) {
+        let state = check_entry(entry, signature, &by_seq, trust, &mut problems);
         states.insert(entry.seq, state);
     }
 
@@ -180,22 +201,24 @@ pub fn verify(
     }
 
     // 4. Links: each sound entry must name the hash of the sound entry stored before it.
-    check_links(&entries, &by_seq, &states, &mut problems);
-    check_resigned(&entries, &by_seq, &states, &mut problems);
+    check_links(entries, &by_seq, &states, &mut problems);
+    check_resigned(entries, &by_seq, &states, &mut problems);
 
     // 5. What the caller knew before: the expected head and length.
-    check_expectations(&entries, options, &mut problems);
+    check_expectations(entries, options, &mut problems);
 
     // 6. Artifacts: each distinct digest re-hashed once.
-    let artifacts = check_artifacts(store, &entries, &mut problems)?;
+    let artifacts = check_artifacts(store, entries, &mut problems)?;
+    debug!(artifacts, "artifacts re-hashed");
 
     // 7. Signed checkpoints: each one's root is the chain's, and each extends the one before.
-    check_checkpoints(store, &entries, trust, &mut problems)?;
+    check_checkpoints(store, entries, trust, &mut problems)?;
+    debug!("checkpoints checked");
 
     // 8. On versioned stores: no key written twice or deleted; retention still in force.
-    check_versions(store, &entries, &mut problems)?;
+    check_versions(store, entries, &mut problems)?;
     if options.check_retention {
-        check_retention(store, &entries, &mut problems)?;
+        check_retention(store, entries, &mut problems)?;
     }
 
     problems.sort_by(|a, b| (a.seq, a.code, &a.path).cmp(&(b.seq, b.code, &b.path)));
@@ -293,6 +316,7 @@ fn stray_problem(key: String) -> Problem {
 
 fn check_entry(
     entry: &StoredEntry,
+    signature: Option<SignatureStatus>,
     by_seq: &BTreeMap<u64, &StoredEntry>,
     trust: &TrustSet,
     problems: &mut Vec<Problem>,
@@ -315,8 +339,7 @@ fn check_entry(
 
     // Signature: the first trusted key the envelope claims decides.
     let mut trusted = false;
-    let claimed_trusted = envelope.key_ids().into_iter().find_map(|id| trust.get(&id));
-    match claimed_trusted {
+    match claimed_key(envelope, trust) {
         None => {
             let ids: Vec<String> = envelope.key_ids().iter().map(|k| k.to_string()).collect();
             report(
@@ -328,7 +351,7 @@ fn check_entry(
                 ),
             );
         }
-        Some(key) => match envelope.check(&key.key) {
+        Some(key) => match signature.unwrap_or(SignatureStatus::Absent) {
             SignatureStatus::Valid => {
                 trusted = true;
                 let time = statement.predicate.time;
@@ -377,7 +400,7 @@ fn check_entry(
         report(code, message);
     }
 
-    debug!(seq = entry.seq, trusted, in_place, "entry checked");
+    tracing::trace!(seq = entry.seq, trusted, in_place, "entry checked");
     EntryState { trusted, in_place, flagged: problems.len() > before }
 }
 
@@ -486,31 +509,46 @@ fn check_expectations(
     }
 }
 
-/// Re-hashes every artifact the readable entries record. Returns how many were checked.
+/// Re-hashes every artifact the readable entries record, on every core. Returns how many were
+/// checked.
 fn check_artifacts(
     store: &dyn Store,
     entries: &[StoredEntry],
     problems: &mut Vec<Problem>,
 ) -> Result<u64, StoreError> {
-    let first_seen = artifact_first_seen(entries);
+    let first_seen: Vec<(Sha256, u64)> = artifact_first_seen(entries).into_iter().collect();
 
     let progress = crate::progress::bar(first_seen.len() as u64, "verifying artifacts", false);
-    for (digest, seq) in &first_seen {
-        progress.inc(1);
-        let key = layout::artifact_key(digest);
-        let Some(reader) = store.open(&key)? else {
-            let message = format!("artifact {digest} of entry {seq} is not in the store");
-            problems.push(problem(ProblemCode::ArtifactMissing, *seq, key, message));
-            continue;
-        };
-        let (actual, _) = digest::hash_reader(reader)
-            .map_err(|source| StoreError::Io { location: store.location(&key), source })?;
-        if actual != *digest {
-            let message = format!("artifact of entry {seq} now hashes to {actual}, not {digest}");
-            problems.push(problem(ProblemCode::ArtifactModified, *seq, key, message));
-        }
-    }
+    let found: Vec<Option<Problem>> = first_seen
+        .par_iter()
+        .map(|(digest, seq)| {
+            let checked = check_artifact(store, digest, *seq);
+            progress.inc(1);
+            checked
+        })
+        .collect::<Result<_, StoreError>>()?;
+    problems.extend(found.into_iter().flatten());
     Ok(first_seen.len() as u64)
+}
+
+/// The problem with one artifact, if any.
+fn check_artifact(
+    store: &dyn Store,
+    digest: &Sha256,
+    seq: u64,
+) -> Result<Option<Problem>, StoreError> {
+    let key = layout::artifact_key(digest);
+    let Some(reader) = store.open(&key)? else {
+        let message = format!("artifact {digest} of entry {seq} is not in the store");
+        return Ok(Some(problem(ProblemCode::ArtifactMissing, seq, key, message)));
+    };
+    let (actual, _) = digest::hash_reader(reader)
+        .map_err(|source| StoreError::Io { location: store.location(&key), source })?;
+    if actual == *digest {
+        return Ok(None);
+    }
+    let message = format!("artifact of entry {seq} now hashes to {actual}, not {digest}");
+    Ok(Some(problem(ProblemCode::ArtifactModified, seq, key, message)))
 }
 
 /// Reports chain and artifact keys with more than one version or with a delete marker. In a

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
-use tracing::info;
+use tracing::{debug, info};
 
 use super::print_json;
 use crate::cli::{ReportArgs, VerifyReportArgs};
@@ -22,6 +22,7 @@ pub(super) fn run(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     // 1. Everything that can be wrong with the command is checked before reading the store.
+    debug!(period = %args.period.label(), "report started");
     let key = settings.signing_key()?;
     let controls = settings.controls()?;
     let exceptions = settings.exceptions()?;
@@ -45,10 +46,12 @@ pub(super) fn run(
         exceptions: &exceptions,
     };
     let data = ReportData::build(&assessment, &inputs);
+    debug!("report data built");
     let charts = match formats.contains(&Format::Html) {
         true => Some(Charts::draw(&data.remediation, &data.coverage).map_err(chart_error)?),
         false => None,
     };
+    debug!("charts drawn");
 
     // 3. Each file rendered in full, then written with its signature beside it.
     let predicate = predicate_of(&data);
@@ -56,6 +59,7 @@ pub(super) fn run(
     std::fs::create_dir_all(&args.out).map_err(|e| output_error(&args.out, e))?;
     for format in formats {
         let bytes = templates.render(format, &data, charts.as_ref())?;
+        debug!(file = format.file_name(), "rendered");
         let path = args.out.join(format.file_name());
         let signature = signing::sign(format.file_name(), &bytes, predicate.clone(), &key);
         write_atomically(&path, &bytes)?;

@@ -3,6 +3,7 @@
 //! `controls status` are all views of it.
 
 use chrono::{DateTime, Utc};
+use tracing::debug;
 
 use crate::chain::{self, StoredEntry, Verification, VerifyOptions, load_entries};
 use crate::controls::Controls;
@@ -51,18 +52,25 @@ impl Assessment {
         trust: Option<&TrustSet>,
     ) -> Result<Assessment, crate::Error> {
         store.ensure_readable()?;
-        let (entries, _) = load_entries(store)?;
+        let (entries, strays) = load_entries(store)?;
+        debug!(entries = entries.len(), "entries read and decoded");
         let history = History::replay(store, &entries, at)?;
+        debug!("findings replayed");
         let verification = match trust {
-            Some(trust) => Some(chain::verify(store, trust, &VerifyOptions::default())?),
+            Some(trust) => {
+                let options = VerifyOptions::default();
+                Some(chain::verify_loaded(store, &entries, strays, trust, &options)?)
+            }
             None => None,
         };
+        debug!("chain verified");
 
         let findings: Vec<&Tracked> =
             history.findings().filter(|t| open_during(t, &period)).collect();
         let mut evidence = Evidence::collect(&entries, &period, at, findings);
         evidence.chain_problems = verification.as_ref().map(|v| v.problems.len());
         let states = state::evaluate(controls, framework, &period, at, &evidence);
+        debug!("controls evaluated");
         let (signatures, scanned_images) = (evidence.signatures, evidence.scanned_images);
         let checkpoint = match (trust, last_entry_of(&entries, &period, at)) {
             (Some(trust), Some(last)) => {
