@@ -5,6 +5,9 @@
 # tool once, in turn, so that the machine's noise falls on all of them; the table gives
 # medians of wall time and of peak resident memory (GNU time).
 #
+# With BEFORE=PATH, another `locker` binary (an older build) pushes the same file in the same
+# rounds, so that the two are compared side by side.
+#
 # usage: benches/ingest.sh [SIZE_MB] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +45,10 @@ for round in $(seq 1 "$rounds"); do
   rm -f "$work/copy.sarif"
   rm -rf "$work/evidence"
   (cd "$work" && measure locker-push "$locker" push --key ci.key scan.sarif)
+  if [ -n "${BEFORE:-}" ]; then
+    rm -rf "$work/evidence"
+    (cd "$work" && measure locker-push-before "$BEFORE" push --key ci.key scan.sarif)
+  fi
   measure sarif-summary "$venv/bin/sarif" summary "$work/scan.sarif"
   echo "round $round done"
 done
@@ -50,7 +57,10 @@ python3 - "$work/times" "$bytes" <<'PY'
 import os, statistics, sys
 times, size = sys.argv[1], int(sys.argv[2])
 rows = {}
-for name in ["sha256sum", "openssl", "cp-sync", "locker-push", "sarif-summary"]:
+for name in ["sha256sum", "openssl", "cp-sync", "locker-push", "locker-push-before",
+             "sarif-summary"]:
+    if not os.path.exists(os.path.join(times, name + ".txt")):
+        continue
     runs = [line.split() for line in open(os.path.join(times, name + ".txt")) if line.strip()]
     runs = [(float(s), int(k)) for s, k in runs if s.replace(".", "").isdigit()]
     rows[name] = (statistics.median(s for s, _ in runs), statistics.median(k for _, k in runs), len(runs))
@@ -60,7 +70,8 @@ print("| what | seconds | MB/s | peak RSS | vs locker push |")
 print("| --- | --- | --- | --- | --- |")
 labels = {
     "sha256sum": "sha256sum", "openssl": "openssl dgst -sha256", "cp-sync": "cp + sync",
-    "locker-push": "locker push (local store)", "sarif-summary": "sarif summary (sarif-tools 3.0.5)",
+    "locker-push": "locker push (local store)", "locker-push-before": "locker push, BEFORE build",
+    "sarif-summary": "sarif summary (sarif-tools 3.0.5)",
 }
 for name, (seconds, kib, _) in rows.items():
     ratio = seconds / push
