@@ -149,8 +149,23 @@ impl Serialize for Sha256 {
 
 impl<'de> Deserialize<'de> for Sha256 {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        deserializer.deserialize_str(DigestVisitor)
+    }
+}
+
+/// Parses a digest from the text as it lies in the input, without copying it into a `String`
+/// first: chains and findings hold millions of digests.
+struct DigestVisitor;
+
+impl serde::de::Visitor<'_> for DigestVisitor {
+    type Value = Sha256;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SHA-256 digest in lowercase hex")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Sha256, E> {
+        text.parse().map_err(E::custom)
     }
 }
 
